@@ -61,7 +61,21 @@ namespace LlmDataDist.Generators
                 .WithTrackingName(Steps.Units);
 
             context.RegisterSourceOutput(units, static (spc, unit) =>
-                spc.AddSource(unit.HintName, SourceText.From(unit.Emit(), Encoding.UTF8)));
+            {
+                string text;
+                try
+                {
+                    text = unit.Emit();
+                }
+                catch (System.Exception ex) when (ex is not System.OperationCanceledException)
+                {
+                    // An emitter bug is reported on the unit, never as a generator crash that hides every output.
+                    spc.ReportDiagnostic(Diagnostic.Create(Diagnostics.Descriptors.InternalError, Location.None, unit.HintName + ": " + ex.Message));
+                    return;
+                }
+
+                spc.AddSource(unit.HintName, SourceText.From(text, Encoding.UTF8));
+            });
         }
     }
 }

@@ -96,6 +96,25 @@ namespace LlmDataDist.Generators.Emit
 
         private static IEnumerable<ParamSpec> Inputs(MethodSpec method) => method.Params.Where(p => !p.IsOut);
 
+        /// <summary>The client's name of a parameter: a millisecond count becomes a TimeSpan named without its unit.</summary>
+        private static string ClientName(ParamSpec p)
+        {
+            if (p.Usage != ParamUsage.Milliseconds)
+            {
+                return p.ManagedName;
+            }
+
+            foreach (var unit in new[] { "InMillis", "Millis", "Ms" })
+            {
+                if (p.ManagedName.EndsWith(unit, System.StringComparison.Ordinal) && p.ManagedName.Length > unit.Length)
+                {
+                    return p.ManagedName.Substring(0, p.ManagedName.Length - unit.Length);
+                }
+            }
+
+            return p.ManagedName;
+        }
+
         private static bool Optional(ParamSpec p) => p.DefaultExpression is not null;
 
         private static string ManagedType(ParamSpec p, string ns)
@@ -111,7 +130,7 @@ namespace LlmDataDist.Generators.Emit
 
         private static string Declaration(ParamSpec p, string ns)
         {
-            var text = ManagedType(p, ns) + " " + p.ManagedName;
+            var text = ManagedType(p, ns) + " " + ClientName(p);
             if (!Optional(p))
             {
                 return text;
@@ -146,8 +165,8 @@ namespace LlmDataDist.Generators.Emit
             w.Line("/// <remarks>C++: <c>" + method.NativeName + "</c>.</remarks>");
             foreach (var p in Inputs(method))
             {
-                var extra = p.Usage == ParamUsage.Milliseconds && Optional(p) ? " Null for the header's default (" + p.DefaultExpression + " ms)." : string.Empty;
-                w.Doc("param", "name=\"" + p.ManagedName.TrimStart('@') + "\"", p.Summary + extra);
+                var extra = p.Usage == ParamUsage.Milliseconds && Optional(p) ? "; null for the header's default (" + p.DefaultExpression + " ms)" : string.Empty;
+                w.Doc("param", "name=\"" + ClientName(p).TrimStart('@') + "\"", p.Summary + extra + ".");
             }
 
             w.Doc("param", "name=\"cancellationToken\"", "Stops waiting for the call.");
@@ -212,8 +231,9 @@ namespace LlmDataDist.Generators.Emit
             {
                 case ParamUsage.Milliseconds:
                     var fallback = Optional(p) ? p.DefaultExpression : null;
-                    w.Line("var " + bare + "Value = global::" + ns + ".LlmArguments.ToMilliseconds(" + name + (fallback is null ? string.Empty : " ?? global::System.TimeSpan.FromMilliseconds(" + fallback + ")") + ", nameof(" + name + "));");
-                    return bare + "Value";
+                    var client = ClientName(p);
+                    w.Line("var " + bare + " = global::" + ns + ".LlmArguments.ToMilliseconds(" + client + (fallback is null ? string.Empty : " ?? global::System.TimeSpan.FromMilliseconds(" + fallback + ")") + ", nameof(" + client + "));");
+                    return bare;
                 case ParamUsage.Options:
                     if (!Optional(p))
                     {

@@ -386,7 +386,7 @@ namespace LlmDataDist.Generators.Parsing
             return new RawType(name, args.ToEquatableArray(), isConst, isReference, isPointer);
         }
 
-        /// <summary>Collects the text of an expression up to ',' ')' ';' or '}' at depth 0 (not consumed).</summary>
+        /// <summary>Collects the text of an expression up to ',' ';' or a closing bracket at depth 0 (not consumed).</summary>
         private string Expression()
         {
             var sb = new StringBuilder();
@@ -394,7 +394,7 @@ namespace LlmDataDist.Generators.Parsing
             while (!AtEnd)
             {
                 var token = Peek();
-                if (depth == 0 && (token.Is(",") || token.Is(")") || token.Is(";") || token.Is("}")))
+                if (depth == 0 && (token.Is(",") || token.Is(")") || token.Is("]") || token.Is(";") || token.Is("}")))
                 {
                     break;
                 }

@@ -1,0 +1,232 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace LlmDataDist;
+
+// The partial methods are instance members because the generated client declares them so; they need no state.
+#pragma warning disable CA1822
+
+// Argument rules of the reference that hold whatever the engine profile (CE or HX) and whatever the instance's
+// state. They run before anything reaches the backend, so a malformed call changes nothing. Rules that depend on
+// state (links, caches, role) or differ between engines stay with the backend and come back as statuses.
+public sealed partial class LlmDataDistClient
+{
+    private const int ShapeRankLimit = 32;
+
+    partial void ValidateInitialize(IReadOnlyDictionary<string, string> options)
+    {
+        if (!options.ContainsKey(LlmOptionKeys.DeviceId))
+        {
+            throw new ArgumentException($"{LlmOptionKeys.DeviceId} is required by Initialize (set DeviceId).", nameof(options));
+        }
+    }
+
+    partial void ValidateSetRole(LlmRole role, IReadOnlyDictionary<string, string> options) => RequireRole(role, nameof(role));
+
+    partial void ValidateLinkLlmClusters(IReadOnlyList<ClusterInfo> clusters, int timeoutInMillis) => RequireClusters(clusters, nameof(clusters));
+
+    partial void ValidateUnlinkLlmClusters(IReadOnlyList<ClusterInfo> clusters, int timeoutInMillis, bool forceFlag) => RequireClusters(clusters, nameof(clusters));
+
+    partial void ValidatePullKvCache(CacheIndex srcCacheIndex, Cache dstCache, uint batchIndex, long size, KvCacheExtParam extParam)
+    {
+        RequireSize(size, nameof(size));
+        RequireExtParam(extParam, push: false, nameof(extParam));
+    }
+
+    partial void ValidatePullKvBlocks(CacheIndex srcCacheIndex, Cache dstCache, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<ulong> dstBlocks, KvCacheExtParam extParam)
+    {
+        if (srcCacheIndex.BatchIndex != 0)
+        {
+            throw new ArgumentException("srcCacheIndex.BatchIndex must be 0 for a block pull (blocks are named by the lists).", nameof(srcCacheIndex));
+        }
+
+        RequireExtParam(extParam, push: false, nameof(extParam));
+        RequireBlockPairs(srcBlocks, dstBlocks);
+    }
+
+    partial void ValidateCopyKvCache(Cache srcCache, Cache dstCache, uint srcBatchIndex, uint dstBatchIndex, ulong offset, long size) =>
+        RequireSize(size, nameof(size));
+
+    partial void ValidateCopyKvBlocks(Cache srcCache, Cache dstCache, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<IReadOnlyList<ulong>> dstBlocksList)
+    {
+        if (srcBlocks.Count == 0)
+        {
+            throw new ArgumentException("srcBlocks must not be empty.", nameof(srcBlocks));
+        }
+
+        if (dstBlocksList.Count == 0)
+        {
+            throw new ArgumentException("dstBlocksList must hold at least one destination list.", nameof(dstBlocksList));
+        }
+
+        for (var i = 0; i < dstBlocksList.Count; i++)
+        {
+            // The engine checks list lengths one list at a time, after copying the earlier lists; checking them all
+            // first keeps a malformed call from changing anything.
+            if (dstBlocksList[i].Count != srcBlocks.Count)
+            {
+                throw new ArgumentException($"dstBlocksList[{i}] has {dstBlocksList[i].Count} blocks; every destination list must have as many as srcBlocks ({srcBlocks.Count}).", nameof(dstBlocksList));
+            }
+        }
+    }
+
+    partial void ValidatePushKvCache(Cache srcCache, CacheIndex dstCacheIndex, uint srcBatchIndex, long size, KvCacheExtParam extParam)
+    {
+        RequireDeviceSource(srcCache);
+        if (size != -1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(size), size, "size must be -1 for a push: a push always moves whole rows.");
+        }
+
+        RequireExtParam(extParam, push: true, nameof(extParam));
+        RequirePushTensorCount(srcCache, extParam);
+    }
+
+    partial void ValidatePushKvBlocks(Cache srcCache, CacheIndex dstCacheIndex, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<ulong> dstBlocks, KvCacheExtParam extParam)
+    {
+        RequireDeviceSource(srcCache);
+        RequireBlockPairs(srcBlocks, dstBlocks);
+        if (dstCacheIndex.BatchIndex != 0)
+        {
+            throw new ArgumentException("dstCacheIndex.BatchIndex must be 0 for a block push (blocks are named by the lists).", nameof(dstCacheIndex));
+        }
+
+        RequireExtParam(extParam, push: true, nameof(extParam));
+        RequirePushTensorCount(srcCache, extParam);
+    }
+
+    partial void ValidateRegisterKvCache(CacheDesc cacheDesc, IReadOnlyList<ulong> addrs, RegisterCfg cfg)
+    {
+        if (addrs.Count == 0)
+        {
+            throw new ArgumentException("addrs must not be empty.", nameof(addrs));
+        }
+
+        if (addrs.Count != cacheDesc.NumTensors)
+        {
+            throw new ArgumentException($"addrs has {addrs.Count} addresses; it must have one per tensor (cacheDesc.NumTensors = {cacheDesc.NumTensors}).", nameof(addrs));
+        }
+
+        for (var i = 0; i < addrs.Count; i++)
+        {
+            if (addrs[i] == 0)
+            {
+                throw new ArgumentException($"addrs[{i}] is 0; every address must be a real buffer.", nameof(addrs));
+            }
+        }
+
+        if (cacheDesc.Shape.Count == 0 || cacheDesc.Shape.Count >= ShapeRankLimit)
+        {
+            throw new ArgumentException($"cacheDesc.Shape has rank {cacheDesc.Shape.Count}; it must be 1 to {ShapeRankLimit - 1}.", nameof(cacheDesc));
+        }
+    }
+
+    private static void RequireRole(LlmRole role, string name)
+    {
+        if (role is not (LlmRole.Prompt or LlmRole.Decoder or LlmRole.Mix))
+        {
+            throw new ArgumentOutOfRangeException(name, role, "role must be Prompt, Decoder or Mix.");
+        }
+    }
+
+    private static void RequireClusters(IReadOnlyList<ClusterInfo> clusters, string name)
+    {
+        if (clusters.Count == 0)
+        {
+            throw new ArgumentException("clusters must not be empty.", name);
+        }
+
+        // Every IP of every cluster, remote first then local, as the engines check them.
+        for (var c = 0; c < clusters.Count; c++)
+        {
+            RequireIpv4(clusters[c].RemoteIpInfos, $"{name}[{c}].RemoteIpInfos", name);
+            RequireIpv4(clusters[c].LocalIpInfos, $"{name}[{c}].LocalIpInfos", name);
+        }
+    }
+
+    private static void RequireIpv4(IReadOnlyList<IpInfo> infos, string what, string name)
+    {
+        ArgumentNullException.ThrowIfNull(infos, what);
+        for (var i = 0; i < infos.Count; i++)
+        {
+            var info = infos[i] ?? throw new ArgumentException($"{what}[{i}] is null.", name);
+            if (!IsDottedIpv4(info.Ip))
+            {
+                throw new ArgumentException($"{what}[{i}].Ip '{info.Ip}' is not dotted IPv4 text; both engines accept only IPv4 here.", name);
+            }
+        }
+    }
+
+    /// <summary>Four decimal octets separated by dots, as inet_pton accepts them (no shorthand forms).</summary>
+    internal static bool IsDottedIpv4(string? text)
+    {
+        if (string.IsNullOrEmpty(text) || !IPAddress.TryParse(text, out var address) || address.AddressFamily != AddressFamily.InterNetwork)
+        {
+            return false;
+        }
+
+        var parts = text.Split('.');
+        return parts.Length == 4 && Array.TrueForAll(parts, p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit));
+    }
+
+    private static void RequireSize(long size, string name)
+    {
+        if (size != -1 && size <= 0)
+        {
+            throw new ArgumentOutOfRangeException(name, size, $"{name} must be -1 (a whole row) or greater than zero.");
+        }
+    }
+
+    private static void RequireExtParam(KvCacheExtParam extParam, bool push, string name)
+    {
+        if (!extParam.SrcLayerRange.IsWellFormed)
+        {
+            throw new ArgumentException($"extParam.SrcLayerRange {extParam.SrcLayerRange} must have both ends >= -1 and first <= last.", name);
+        }
+
+        if (!extParam.DstLayerRange.IsWellFormed)
+        {
+            throw new ArgumentException($"extParam.DstLayerRange {extParam.DstLayerRange} must have both ends >= -1 and first <= last.", name);
+        }
+
+        if (extParam.TensorNumPerLayer == 0)
+        {
+            throw new ArgumentException("extParam.TensorNumPerLayer must be at least 1.", name);
+        }
+
+        if (push && extParam.SrcLayerRange.Last - extParam.SrcLayerRange.First != extParam.DstLayerRange.Last - extParam.DstLayerRange.First)
+        {
+            throw new ArgumentException($"A push needs source and destination layer ranges of equal length; got {extParam.SrcLayerRange} and {extParam.DstLayerRange}.", name);
+        }
+    }
+
+    private static void RequireBlockPairs(IReadOnlyList<ulong> srcBlocks, IReadOnlyList<ulong> dstBlocks)
+    {
+        if (srcBlocks.Count == 0)
+        {
+            throw new ArgumentException("srcBlocks must not be empty.", nameof(srcBlocks));
+        }
+
+        if (srcBlocks.Count != dstBlocks.Count)
+        {
+            throw new ArgumentException($"srcBlocks ({srcBlocks.Count}) and dstBlocks ({dstBlocks.Count}) must have the same length: block j of the source goes to block j of the destination.", nameof(dstBlocks));
+        }
+    }
+
+    private static void RequireDeviceSource(Cache srcCache)
+    {
+        if (srcCache.CacheDesc.Placement != CachePlacement.Device)
+        {
+            throw new ArgumentException("srcCache.CacheDesc.Placement must be Device: only device caches can be pushed.", nameof(srcCache));
+        }
+    }
+
+    private static void RequirePushTensorCount(Cache srcCache, KvCacheExtParam extParam)
+    {
+        // With every layer selected, the engine derives the layer count from the caller's num_tensors.
+        if (extParam.SrcLayerRange.IsAll && srcCache.CacheDesc.NumTensors == 0)
+        {
+            throw new ArgumentException("srcCache.CacheDesc.NumTensors must be set when pushing every layer: it decides how many layers are pushed.", nameof(srcCache));
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using System.Collections;
+using System.Text;
+
+namespace LlmDataDist;
+
+/// <summary>Content equality, hashing and printing of list members, used by the generated records.</summary>
+public static class SequenceEquality
+{
+    /// <summary>Whether two sequences hold equal items in the same order (nested sequences compared by content).</summary>
+    /// <param name="left">One sequence.</param>
+    /// <param name="right">The other.</param>
+    /// <returns>True when both are null or hold equal items.</returns>
+    public static bool Equal(IEnumerable? left, IEnumerable? right)
+    {
+        if (ReferenceEquals(left, right))
+        {
+            return true;
+        }
+
+        if (left is null || right is null)
+        {
+            return false;
+        }
+
+        var a = left.GetEnumerator();
+        var b = right.GetEnumerator();
+        while (true)
+        {
+            var hasA = a.MoveNext();
+            var hasB = b.MoveNext();
+            if (hasA != hasB)
+            {
+                return false;
+            }
+
+            if (!hasA)
+            {
+                return true;
+            }
+
+            var itemsEqual = a.Current is IEnumerable nestedA and not string && b.Current is IEnumerable nestedB and not string
+                ? Equal(nestedA, nestedB)
+                : Equals(a.Current, b.Current);
+            if (!itemsEqual)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>A hash over the items, consistent with <see cref="Equal"/>.</summary>
+    /// <param name="items">The sequence.</param>
+    /// <returns>The hash.</returns>
+    public static int Hash(IEnumerable? items)
+    {
+        if (items is null)
+        {
+            return 0;
+        }
+
+        var hash = new HashCode();
+        foreach (var item in items)
+        {
+            hash.Add(item is IEnumerable nested and not string ? Hash(nested) : item?.GetHashCode() ?? 0);
+        }
+
+        return hash.ToHashCode();
+    }
+
+    /// <summary>Prints the items as <c>[a, b, c]</c>, for readable records in test failures.</summary>
+    /// <param name="items">The sequence.</param>
+    /// <returns>The text.</returns>
+    public static string Print(IEnumerable? items)
+    {
+        if (items is null)
+        {
+            return "null";
+        }
+
+        var sb = new StringBuilder("[");
+        var first = true;
+        foreach (var item in items)
+        {
+            sb.Append(first ? string.Empty : ", ");
+            sb.Append(item is IEnumerable nested and not string ? Print(nested) : item?.ToString());
+            first = false;
+        }
+
+        return sb.Append(']').ToString();
+    }
+}
