@@ -157,7 +157,7 @@ public sealed partial class LlmDataDistClient
         }
     }
 
-    /// <summary>Four decimal octets separated by dots, as inet_pton accepts them (no shorthand forms).</summary>
+    /// <summary>Four decimal octets separated by dots, as inet_pton accepts them (no shorthand forms, no leading zeros).</summary>
     internal static bool IsDottedIpv4(string? text)
     {
         if (string.IsNullOrEmpty(text) || !IPAddress.TryParse(text, out var address) || address.AddressFamily != AddressFamily.InterNetwork)
@@ -166,7 +166,8 @@ public sealed partial class LlmDataDistClient
         }
 
         var parts = text.Split('.');
-        return parts.Length == 4 && Array.TrueForAll(parts, p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit));
+        // IPAddress.TryParse reads "010" as octal 8; glibc's inet_pton, which both engines call, rejects a leading zero.
+        return parts.Length == 4 && Array.TrueForAll(parts, p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit) && (p.Length == 1 || p[0] != '0'));
     }
 
     private static void RequireSize(long size, string name)
