@@ -1,0 +1,501 @@
+using System.Globalization;
+
+namespace LlmDataDist.Simulator;
+
+/// <summary>
+/// The link model. A transfer over a route waits the route latency (plus seeded jitter and any fault spike), then
+/// moves its bytes while holding a max-min fair share of every hop it crosses; its own cap is
+/// <c>S / (n * g)</c>, so alone it takes exactly <c>L + max(n g, S / B)</c>. Shares are recomputed by progressive
+/// filling whenever a transfer enters or leaves its data phase, and completions are rescheduled on the loop. All
+/// arithmetic is integer: remaining work is kept in bytes x 10^9, so a rate in B/s times elapsed ns is exact.
+/// </summary>
+/// <remarks>
+/// Down links: a transfer that starts over a down link, or whose link goes down in flight, is lost. It then ends
+/// <see cref="TransferStatus.TimedOut"/> at its deadline, as the hardware's wait does (LLM-DataDist reports a timeout
+/// for a transfer over a broken link), or <see cref="TransferStatus.Failed"/> at once when it has no deadline, so that
+/// nothing hangs. A link coming back up does not revive lost transfers.
+/// </remarks>
+public sealed class Network
+{
+    private readonly SimLoop _loop;
+    private readonly FaultInjector? _faults;
+    private readonly Trace? _trace;
+    private readonly SimRandom[] _jitter;
+    private readonly bool _jitterEnabled;
+    private readonly bool[] _manualDown;
+    private readonly int[] _faultDown;
+    private readonly TraceActor[] _linkActors;
+
+    // Flows in their data phase, in id order (the order shares are computed in, so ties resolve identically).
+    private readonly List<Flow> _active = [];
+
+    // Every unfinished flow, by id, for link-down handling.
+    private readonly SortedDictionary<long, Flow> _live = [];
+
+    // Progressive-filling scratch, indexed by link id.
+    private readonly long[] _capacityLeft;
+    private readonly int[] _unfrozen;
+    private readonly List<int> _touched = [];
+
+    private long _lastAdvanceNs;
+    private long _nextId;
+
+    /// <summary>Creates the network of a topology.</summary>
+    /// <param name="loop">The event loop.</param>
+    /// <param name="topology">Links and their timing.</param>
+    /// <param name="random">Forked once per link, in link order, for jitter.</param>
+    /// <param name="faults">Drops, spikes, slow devices and link faults; null for none.</param>
+    /// <param name="trace">Receives transfer and link events; null for none.</param>
+    /// <param name="jitter">Whether to add the links' jitter to latencies.</param>
+    public Network(SimLoop loop, Topology topology, SimRandom random, FaultInjector? faults = null, Trace? trace = null, bool jitter = true)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        ArgumentNullException.ThrowIfNull(topology);
+        ArgumentNullException.ThrowIfNull(random);
+        _loop = loop;
+        Topology = topology;
+        _faults = faults;
+        _trace = trace;
+        _jitterEnabled = jitter;
+        var links = topology.Links.Count;
+        _jitter = new SimRandom[links];
+        for (var i = 0; i < links; i++)
+        {
+            _jitter[i] = random.Fork(); // one stream per link: traffic on one link never shifts another's jitter
+        }
+
+        _manualDown = new bool[links];
+        _faultDown = new int[links];
+        _capacityLeft = new long[links];
+        _unfrozen = new int[links];
+        _linkActors = [.. topology.Links.Select(l => TraceActor.Link(l, topology))];
+    }
+
+    /// <summary>Raised on the loop when a link goes down (false) or comes back up (true).</summary>
+    public event Action<LinkInfo, bool>? LinkStateChanged;
+
+    /// <summary>The topology.</summary>
+    public Topology Topology { get; }
+
+    /// <summary>Transfers started so far.</summary>
+    public long TransfersStarted { get; private set; }
+
+    /// <summary>Transfers not finished yet (latency phase, data phase, or lost and waiting for their deadline).</summary>
+    public int PendingTransferCount => _live.Count;
+
+    /// <summary>Transfers currently moving bytes.</summary>
+    public int ActiveTransferCount => _active.Count;
+
+    /// <summary>Whether a link is up: not set down by hand and not held down by any fault.</summary>
+    /// <param name="linkId">Link id.</param>
+    /// <returns>Up or not.</returns>
+    public bool IsLinkUp(int linkId) => !_manualDown[linkId] && _faultDown[linkId] == 0;
+
+    /// <summary>Sets a link down or up by hand (independently of faults, which stack on top).</summary>
+    /// <param name="linkId">Link id.</param>
+    /// <param name="up">True for up.</param>
+    /// <param name="cause">Recorded in the trace and in lost transfers' outcomes.</param>
+    public void SetLinkUp(int linkId, bool up, string cause = "manual")
+    {
+        _loop.AssertOnLoopThread();
+        var wasUp = IsLinkUp(linkId);
+        _manualDown[linkId] = !up;
+        OnLinkStateMaybeChanged(linkId, wasUp, cause);
+    }
+
+    /// <summary>Moves <paramref name="bytes"/> in <paramref name="blocks"/> blocks from one NPU to another over the
+    /// default route (see <see cref="Topology.FindRoute(int, int, LinkKind?)"/>).</summary>
+    /// <param name="sourceNpu">Source NPU id.</param>
+    /// <param name="destinationNpu">Destination NPU id.</param>
+    /// <param name="bytes">Bytes to move.</param>
+    /// <param name="blocks">Blocks (descriptors); each costs the route's per-block time.</param>
+    /// <param name="deadlineNs">Absolute virtual deadline, or <see cref="long.MaxValue"/> for none.</param>
+    /// <param name="cancellationToken">Cancels the transfer (outcome <see cref="TransferStatus.Canceled"/>).</param>
+    /// <returns>The outcome; the task never faults for a modeled failure.</returns>
+    public Task<TransferOutcome> TransferAsync(int sourceNpu, int destinationNpu, long bytes, int blocks, long deadlineNs = long.MaxValue,
+        CancellationToken cancellationToken = default) =>
+        TransferAsync(Topology.FindRoute(sourceNpu, destinationNpu), bytes, blocks, deadlineNs, cancellationToken);
+
+    /// <summary>Moves <paramref name="bytes"/> in <paramref name="blocks"/> blocks over <paramref name="route"/>.</summary>
+    /// <param name="route">The hops, from <see cref="Topology.FindRoute(Endpoint, Endpoint, LinkKind?)"/>.</param>
+    /// <param name="bytes">Bytes to move.</param>
+    /// <param name="blocks">Blocks (descriptors); each costs the route's per-block time.</param>
+    /// <param name="deadlineNs">Absolute virtual deadline, or <see cref="long.MaxValue"/> for none. A transfer whose
+    /// modeled completion is later ends <see cref="TransferStatus.TimedOut"/> exactly at the deadline.</param>
+    /// <param name="cancellationToken">Cancels the transfer (outcome <see cref="TransferStatus.Canceled"/>).</param>
+    /// <returns>The outcome; the task never faults for a modeled failure.</returns>
+    public Task<TransferOutcome> TransferAsync(Route route, long bytes, int blocks, long deadlineNs = long.MaxValue,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        ArgumentOutOfRangeException.ThrowIfNegative(blocks);
+        _loop.AssertOnLoopThread();
+        var now = _loop.NowNs;
+        var id = ++_nextId;
+        TransfersStarted++;
+        var wait = _loop.CreateWait<TransferOutcome>(string.Create(CultureInfo.InvariantCulture,
+            $"transfer #{id} {route} {bytes} B in {blocks} blocks, deadline {SimTime.Format(deadlineNs)}"));
+        var flow = new Flow(id, route, bytes, blocks, now, deadlineNs, wait);
+        _live.Add(id, flow);
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            Finish(flow, TransferStatus.Canceled, now, "canceled");
+            return wait.Task;
+        }
+
+        _faults?.OnTransferStarting(route);
+        foreach (var hop in route.Hops)
+        {
+            if (!IsLinkUp(hop.Id))
+            {
+                Lose(flow, $"link {hop.Name} down");
+                return wait.Task;
+            }
+        }
+
+        if (_faults is not null && _faults.ShouldDropTransfer())
+        {
+            Lose(flow, "dropped by the fault plan");
+            return wait.Task;
+        }
+
+        // Latency phase: per-hop latency, jitter and spikes, scaled by the slower endpoint.
+        long latencyNs = 0;
+        foreach (var hop in route.Hops)
+        {
+            latencyNs += hop.LatencyNs + (_faults?.ExtraLatencyNs(hop, now) ?? 0)
+                + (_jitterEnabled ? _jitter[hop.Id].ExponentialNs(hop.Parameters.JitterNsMean) : 0);
+        }
+
+        var slow = Slower(SlowFactor(route.Source, now), SlowFactor(route.Destination, now));
+        latencyNs = slow.Scale(latencyNs);
+        var blocksNs = slow.Scale(checked(blocks * route.PerBlockNs));
+        if (blocksNs > 0 && bytes > 0)
+        {
+            // The per-block cost as a rate cap: alone, the data phase then takes max(n g, S / B).
+            flow.CapBytesPerSecond = (long)Int128.Min(long.MaxValue, (Int128)bytes * SimTime.NsPerSecond / blocksNs);
+        }
+
+        if (slow != Ratio.One && route.Hops.Count > 0)
+        {
+            flow.CapBytesPerSecond = Math.Min(flow.CapBytesPerSecond,
+                Math.Max(1, (long)((UInt128)(ulong)route.BandwidthBytesPerSecond * slow.Den / slow.Num)));
+        }
+
+        flow.FloorNs = SimTime.AddSaturating(now, SimTime.AddSaturating(latencyNs, blocksNs));
+        if (deadlineNs <= now)
+        {
+            Finish(flow, TransferStatus.TimedOut, now, "deadline");
+            return wait.Task;
+        }
+
+        if (deadlineNs != long.MaxValue)
+        {
+            flow.Deadline = _loop.Schedule(deadlineNs, () => OnDeadline(flow));
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            // Through the queue: the token may be canceled from inside network bookkeeping, or by a virtual timer.
+            flow.Registration = cancellationToken.UnsafeRegister(
+                static state => { var (network, f) = ((Network, Flow))state!; network._loop.Post(_ => network.OnCanceled(f), null); },
+                (this, flow));
+        }
+
+        flow.DataStart = _loop.Schedule(SimTime.AddSaturating(now, latencyNs), () => OnDataStart(flow));
+        return wait.Task;
+    }
+
+    internal void SetFaultDown(LinkInfo link, bool down, string cause)
+    {
+        var wasUp = IsLinkUp(link.Id);
+        _faultDown[link.Id] = Math.Max(0, _faultDown[link.Id] + (down ? 1 : -1)); // overlapping faults stack
+        OnLinkStateMaybeChanged(link.Id, wasUp, cause);
+    }
+
+    private static Ratio Slower(Ratio a, Ratio b) => (UInt128)a.Num * b.Den >= (UInt128)b.Num * a.Den ? a : b;
+
+    private Ratio SlowFactor(Endpoint endpoint, long now) =>
+        endpoint.Kind == EndpointKind.Npu && _faults is not null ? _faults.SlowFactor(endpoint.Index, now) : Ratio.One;
+
+    private void OnLinkStateMaybeChanged(int linkId, bool wasUp, string cause)
+    {
+        var isUp = IsLinkUp(linkId);
+        if (wasUp == isUp)
+        {
+            return;
+        }
+
+        var link = Topology.Links[linkId];
+        _trace?.Instant(_loop.NowNs, "link", isUp ? "LinkUp" : "LinkDown", _linkActors[linkId], ("cause", cause));
+        if (!isUp)
+        {
+            AdvanceAll();
+            foreach (var flow in _live.Values.Where(f => f.BrokenCause is null && f.Crosses(linkId)).ToList())
+            {
+                Lose(flow, $"link {link.Name} down");
+            }
+
+            Rebalance();
+        }
+
+        LinkStateChanged?.Invoke(link, isUp);
+    }
+
+    private void OnDataStart(Flow flow)
+    {
+        flow.DataStart = null;
+        if (flow.Bytes == 0 || flow.Route.Hops.Count == 0)
+        {
+            // Nothing to share: only the per-block floor remains. A same-device route costs no link time.
+            AwaitFloorOrComplete(flow);
+            return;
+        }
+
+        AdvanceAll();
+        flow.InDataPhase = true;
+        flow.RemainingScaled = (Int128)flow.Bytes * SimTime.NsPerSecond;
+        flow.RateBytesPerSecond = 0;
+        _active.Add(flow); // ids grow, so appending keeps id order
+        Rebalance();
+    }
+
+    private void OnCompletion(Flow flow)
+    {
+        flow.Completion = null;
+        if (flow.InDataPhase)
+        {
+            AdvanceAll();
+            if (flow.RemainingScaled > 0)
+            {
+                Reschedule(flow); // only reachable through rounding; keeps the invariant "done means no bytes left"
+                return;
+            }
+
+            LeaveDataPhase(flow);
+            Rebalance();
+        }
+
+        AwaitFloorOrComplete(flow);
+    }
+
+    private void AwaitFloorOrComplete(Flow flow)
+    {
+        if (_loop.NowNs < flow.FloorNs)
+        {
+            flow.Completion = _loop.Schedule(flow.FloorNs, () => OnCompletion(flow));
+            return;
+        }
+
+        Finish(flow, TransferStatus.Completed, _loop.NowNs, null);
+    }
+
+    private void OnDeadline(Flow flow)
+    {
+        flow.Deadline = null;
+        AdvanceAll();
+        var now = _loop.NowNs;
+        var dataDone = flow.DataStart is null && (!flow.InDataPhase || flow.RemainingScaled <= 0);
+        if (flow.BrokenCause is null && dataDone && now >= flow.FloorNs)
+        {
+            Finish(flow, TransferStatus.Completed, now, null); // completing exactly at the deadline is in time
+            return;
+        }
+
+        Finish(flow, TransferStatus.TimedOut, now, flow.BrokenCause ?? "deadline");
+    }
+
+    private void OnCanceled(Flow flow)
+    {
+        if (!flow.Finished)
+        {
+            AdvanceAll();
+            Finish(flow, TransferStatus.Canceled, _loop.NowNs, "canceled");
+        }
+    }
+
+    // A lost transfer frees its bandwidth at once and then waits for its deadline (or fails at once without one).
+    private void Lose(Flow flow, string cause)
+    {
+        flow.BrokenCause = cause;
+        flow.DataStart?.Cancel();
+        flow.DataStart = null;
+        flow.Completion?.Cancel();
+        flow.Completion = null;
+        if (flow.InDataPhase)
+        {
+            LeaveDataPhase(flow);
+            Rebalance();
+        }
+
+        if (flow.DeadlineNs == long.MaxValue)
+        {
+            Finish(flow, TransferStatus.Failed, _loop.NowNs, cause);
+        }
+        else if (flow.DeadlineNs <= _loop.NowNs)
+        {
+            Finish(flow, TransferStatus.TimedOut, _loop.NowNs, cause);
+        }
+        else
+        {
+            flow.Deadline ??= _loop.Schedule(flow.DeadlineNs, () => OnDeadline(flow));
+        }
+    }
+
+    private void Finish(Flow flow, TransferStatus status, long endNs, string? cause)
+    {
+        if (flow.Finished)
+        {
+            return;
+        }
+
+        flow.Finished = true;
+        flow.DataStart?.Cancel();
+        flow.Completion?.Cancel();
+        flow.Deadline?.Cancel();
+        flow.Registration.Unregister();
+        if (flow.InDataPhase)
+        {
+            AdvanceAll();
+            LeaveDataPhase(flow);
+            Rebalance();
+        }
+
+        _live.Remove(flow.Id);
+        var outcome = new TransferOutcome(flow.Id, status, flow.StartNs, endNs, flow.Bytes, flow.Blocks, cause);
+        _trace?.Complete(flow.StartNs, endNs, "transfer", "Transfer", TraceActor.Of(flow.Route.Source, Topology),
+            ("blocks", flow.Blocks.ToString(CultureInfo.InvariantCulture)),
+            ("bytes", flow.Bytes.ToString(CultureInfo.InvariantCulture)),
+            ("cause", cause ?? "-"),
+            ("dst", flow.Route.Destination.ToString()),
+            ("id", flow.Id.ToString(CultureInfo.InvariantCulture)),
+            ("route", string.Join('>', flow.Route.Hops.Select(h => h.Name))),
+            ("status", status.ToString()));
+
+        // Resolve through the queue at the same virtual time, so awaiting code never runs inside this bookkeeping.
+        _loop.At(_loop.NowNs, () => flow.Wait.TrySetResult(outcome));
+    }
+
+    private void LeaveDataPhase(Flow flow)
+    {
+        flow.InDataPhase = false;
+        flow.RateBytesPerSecond = 0;
+        _active.Remove(flow);
+    }
+
+    // Progress since the last change, at the rates in force since then.
+    private void AdvanceAll()
+    {
+        var elapsedNs = _loop.NowNs - _lastAdvanceNs;
+        if (elapsedNs > 0)
+        {
+            foreach (var flow in _active)
+            {
+                flow.RemainingScaled -= (Int128)flow.RateBytesPerSecond * elapsedNs;
+            }
+        }
+
+        _lastAdvanceNs = _loop.NowNs;
+    }
+
+    private void Rebalance()
+    {
+        AdvanceAll();
+        ComputeShares();
+        foreach (var flow in _active)
+        {
+            if (flow.NextRateBytesPerSecond != flow.RateBytesPerSecond || flow.Completion is null)
+            {
+                flow.RateBytesPerSecond = flow.NextRateBytesPerSecond;
+                Reschedule(flow);
+            }
+        }
+    }
+
+    private void Reschedule(Flow flow)
+    {
+        flow.Completion?.Cancel();
+        flow.Completion = null;
+        if (flow.RateBytesPerSecond <= 0)
+        {
+            return; // starved (cannot happen with sane capacities); its deadline still ends it
+        }
+
+        var remaining = flow.RemainingScaled > 0 ? flow.RemainingScaled : 0;
+        var waitNs = (remaining + flow.RateBytesPerSecond - 1) / flow.RateBytesPerSecond;
+        var atNs = waitNs >= long.MaxValue - _loop.NowNs ? long.MaxValue : _loop.NowNs + (long)waitNs;
+        flow.Completion = _loop.Schedule(atNs, () => OnCompletion(flow));
+    }
+
+    // Max-min fairness by progressive filling: raise every unfrozen flow's rate together; when a link runs out
+    // (its capacity left / unfrozen flows is the lowest level) or a flow reaches its own cap, freeze those flows at
+    // that level and go on with the rest. Integer shares round down; the few B/s lost are negligible.
+    private void ComputeShares()
+    {
+        _touched.Clear();
+        foreach (var flow in _active)
+        {
+            flow.Frozen = false;
+            foreach (var hop in flow.Route.Hops)
+            {
+                if (_unfrozen[hop.Id] == 0)
+                {
+                    _touched.Add(hop.Id);
+                    _capacityLeft[hop.Id] = hop.BandwidthBytesPerSecond;
+                }
+
+                _unfrozen[hop.Id]++;
+            }
+        }
+
+        var left = _active.Count;
+        while (left > 0)
+        {
+            var level = long.MaxValue;
+            foreach (var link in _touched)
+            {
+                if (_unfrozen[link] > 0)
+                {
+                    level = Math.Min(level, _capacityLeft[link] / _unfrozen[link]);
+                }
+            }
+
+            foreach (var flow in _active)
+            {
+                if (!flow.Frozen)
+                {
+                    level = Math.Min(level, flow.CapBytesPerSecond);
+                }
+            }
+
+            // Decide who freezes against the shares as they were at the start of this round.
+            var freezing = new List<Flow>();
+            foreach (var flow in _active)
+            {
+                if (!flow.Frozen && (flow.CapBytesPerSecond <= level || flow.Route.Hops.Any(h => _capacityLeft[h.Id] / _unfrozen[h.Id] <= level)))
+                {
+                    freezing.Add(flow);
+                }
+            }
+
+            foreach (var flow in freezing)
+            {
+                flow.Frozen = true;
+                flow.NextRateBytesPerSecond = level;
+                left--;
+                foreach (var hop in flow.Route.Hops)
+                {
+                    _capacityLeft[hop.Id] -= level;
+                    _unfrozen[hop.Id]--;
+                }
+            }
+        }
+
+        foreach (var link in _touched)
+        {
+            _unfrozen[link] = 0;
+        }
+    }
+}

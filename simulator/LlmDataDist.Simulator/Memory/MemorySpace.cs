@@ -1,0 +1,238 @@
+using System.Globalization;
+using CommunityToolkit.HighPerformance.Buffers;
+
+namespace LlmDataDist.Simulator;
+
+/// <summary>
+/// One address space (an NPU's HBM or a server's host memory) with a first-fit allocator over 512-byte-aligned
+/// ranges. Freed ranges coalesce with their neighbours and are reused, lowest address first, as a real pool would.
+/// Any address inside a live buffer, interior pointers included, resolves back to (buffer, offset).
+/// </summary>
+public sealed class MemorySpace
+{
+    /// <summary>Alignment of every buffer (CE <c>kMemAlign</c>).</summary>
+    public const long AlignmentBytes = 512;
+
+    // Both sorted by offset. Lists, not trees: O(n) inserts are memmoves, and n is the number of live caches.
+    private readonly List<(long Offset, long Length)> _free = [];
+    private readonly List<SimBuffer> _buffers = [];
+    private readonly FaultInjector? _faults;
+    private readonly SimLoop? _loop;
+    private readonly Trace? _trace;
+    private readonly TraceActor _actor;
+
+    internal MemorySpace(MemorySpaceKind kind, int index, long capacityBytes, bool metadataOnly,
+        TraceActor actor, FaultInjector? faults, SimLoop? loop, Trace? trace)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacityBytes);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacityBytes, SimAddress.SpaceBytesMax);
+        Kind = kind;
+        Index = index;
+        CapacityBytes = capacityBytes;
+        MetadataOnly = metadataOnly;
+        BaseAddress = SimAddress.Base(kind, index);
+        _actor = actor;
+        _faults = faults;
+        _loop = loop;
+        _trace = trace;
+        var usable = capacityBytes / AlignmentBytes * AlignmentBytes;
+        if (usable > 0)
+        {
+            _free.Add((0, usable));
+        }
+    }
+
+    /// <summary>Device or host.</summary>
+    public MemorySpaceKind Kind { get; }
+
+    /// <summary>NPU id or server index.</summary>
+    public int Index { get; }
+
+    /// <summary>Name for traces: <c>npu3</c> or <c>host0</c>.</summary>
+    public string Name => Kind == MemorySpaceKind.Device ? $"npu{Index}" : $"host{Index}";
+
+    /// <summary>Capacity in bytes.</summary>
+    public long CapacityBytes { get; }
+
+    /// <summary>Bytes reserved by live buffers (aligned sizes).</summary>
+    public long UsedBytes { get; private set; }
+
+    /// <summary>Bytes not reserved (possibly fragmented).</summary>
+    public long FreeBytes => CapacityBytes - UsedBytes;
+
+    /// <summary>The address of offset 0.</summary>
+    public ulong BaseAddress { get; }
+
+    /// <summary>Whether buffers keep sizes and addresses but no bytes.</summary>
+    public bool MetadataOnly { get; }
+
+    /// <summary>Allocation attempts so far, failed ones included; the fault plan counts the Nth attempt with it.</summary>
+    public long AllocationCount { get; private set; }
+
+    /// <summary>Live buffers in address order.</summary>
+    public IReadOnlyList<SimBuffer> Buffers => _buffers;
+
+    /// <summary>Allocates <paramref name="sizeBytes"/> at the lowest free aligned address that fits. Bytes start zeroed
+    /// (the hardware leaves them unspecified; zero keeps runs reproducible).</summary>
+    /// <param name="sizeBytes">Positive size.</param>
+    /// <param name="tag">Label for traces.</param>
+    /// <returns>The buffer, or <see cref="AllocationStatus.OutOfMemory"/> / <see cref="AllocationStatus.FaultInjected"/>.</returns>
+    /// <exception cref="NotSupportedException">A buffer with bytes larger than an array can hold: use metadata-only mode.</exception>
+    public AllocationResult Allocate(long sizeBytes, string? tag = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sizeBytes);
+        _loop?.AssertOnLoopThread();
+        var ordinal = ++AllocationCount;
+        if (Kind == MemorySpaceKind.Device && _faults is not null && _faults.IsAllocationFailing(Index, ordinal))
+        {
+            return Traced(new AllocationResult(AllocationStatus.FaultInjected, null), sizeBytes, tag);
+        }
+
+        var reserved = sizeBytes > CapacityBytes ? long.MaxValue : (sizeBytes + AlignmentBytes - 1) / AlignmentBytes * AlignmentBytes;
+        var slot = _free.FindIndex(f => f.Length >= reserved);
+        if (slot < 0)
+        {
+            return Traced(new AllocationResult(AllocationStatus.OutOfMemory, null), sizeBytes, tag);
+        }
+
+        if (!MetadataOnly && sizeBytes > Array.MaxLength)
+        {
+            throw new NotSupportedException($"a {sizeBytes}-byte buffer with real bytes exceeds one array; use metadata-only mode for such sizes");
+        }
+
+        var (offset, length) = _free[slot];
+        if (length == reserved)
+        {
+            _free.RemoveAt(slot);
+        }
+        else
+        {
+            _free[slot] = (offset + reserved, length - reserved);
+        }
+
+        var bytes = MetadataOnly ? null : MemoryOwner<byte>.Allocate((int)sizeBytes, AllocationMode.Clear);
+        var buffer = new SimBuffer(this, ordinal, offset, sizeBytes, reserved, tag, bytes);
+        _buffers.Insert(LowerBound(offset), buffer);
+        UsedBytes += reserved;
+        return Traced(new AllocationResult(AllocationStatus.Success, buffer), sizeBytes, tag);
+    }
+
+    /// <summary>Frees a buffer of this space and returns its bytes to the pool.</summary>
+    /// <param name="buffer">The buffer.</param>
+    /// <returns>False when it is not a live buffer of this space (double free).</returns>
+    public bool Free(SimBuffer buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        _loop?.AssertOnLoopThread();
+        if (buffer.Space != this || !buffer.IsLive)
+        {
+            return false;
+        }
+
+        _buffers.RemoveAt(LowerBound(buffer.Offset));
+        buffer.Release();
+        UsedBytes -= buffer.ReservedBytes;
+        InsertFree(buffer.Offset, buffer.ReservedBytes);
+        _trace?.Instant(_loop?.NowNs ?? 0, "memory", "Free", _actor,
+            ("address", Hex(buffer.Address)), ("bytes", Text(buffer.SizeBytes)), ("id", Text(buffer.Id)));
+        return true;
+    }
+
+    /// <summary>Resolves an address, interior pointers included, to a live buffer and an offset inside it.</summary>
+    /// <param name="address">The address.</param>
+    /// <param name="buffer">The buffer, when found.</param>
+    /// <param name="offset">Offset of the address inside the buffer.</param>
+    /// <returns>Whether a live buffer of this space contains the address.</returns>
+    public bool TryResolve(ulong address, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SimBuffer? buffer, out long offset)
+    {
+        buffer = null;
+        offset = 0;
+        if (address < BaseAddress || address - BaseAddress >= (ulong)SimAddress.SpaceBytesMax)
+        {
+            return false;
+        }
+
+        var spaceOffset = (long)(address - BaseAddress);
+        // The last buffer starting at or before the address is the only candidate.
+        var i = LowerBound(spaceOffset + 1) - 1;
+        if (i < 0 || spaceOffset - _buffers[i].Offset >= _buffers[i].SizeBytes)
+        {
+            return false;
+        }
+
+        buffer = _buffers[i];
+        offset = spaceOffset - buffer.Offset;
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} {UsedBytes}/{CapacityBytes}B in {_buffers.Count} buffers";
+
+    internal void ReleaseAll()
+    {
+        foreach (var buffer in _buffers)
+        {
+            buffer.Release();
+        }
+
+        _buffers.Clear();
+    }
+
+    private static string Hex(ulong value) => "0x" + value.ToString("x16", CultureInfo.InvariantCulture);
+
+    private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    // First index whose buffer offset is >= offset.
+    private int LowerBound(long offset)
+    {
+        int lo = 0, hi = _buffers.Count;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (_buffers[mid].Offset < offset)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
+
+    private void InsertFree(long offset, long length)
+    {
+        var i = 0;
+        while (i < _free.Count && _free[i].Offset < offset)
+        {
+            i++;
+        }
+
+        // Coalesce with the neighbours, so fragmentation only comes from live buffers.
+        if (i > 0 && _free[i - 1].Offset + _free[i - 1].Length == offset)
+        {
+            i--;
+            offset = _free[i].Offset;
+            length += _free[i].Length;
+            _free.RemoveAt(i);
+        }
+
+        if (i < _free.Count && offset + length == _free[i].Offset)
+        {
+            length += _free[i].Length;
+            _free.RemoveAt(i);
+        }
+
+        _free.Insert(i, (offset, length));
+    }
+
+    private AllocationResult Traced(AllocationResult result, long sizeBytes, string? tag)
+    {
+        _trace?.Instant(_loop?.NowNs ?? 0, "memory", "Allocate", _actor,
+            ("address", result.Buffer is { } b ? Hex(b.Address) : "-"), ("bytes", Text(sizeBytes)),
+            ("status", result.Status.ToString()), ("tag", tag ?? "-"));
+        return result;
+    }
+}

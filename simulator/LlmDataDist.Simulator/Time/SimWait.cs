@@ -1,0 +1,59 @@
+namespace LlmDataDist.Simulator;
+
+/// <summary>
+/// A promise completed by simulator code, registered with the loop under a description until it completes, so a
+/// deadlock report can say what is still awaited ("link lock npu0->npu8 held by pull #3"). Continuations run inline
+/// on the loop thread when it completes (no <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>), so even
+/// <c>ConfigureAwait(false)</c> continuations stay on the loop.
+/// </summary>
+/// <typeparam name="T">The result type.</typeparam>
+public sealed class SimWait<T>
+{
+    private readonly SimLoop _loop;
+    private readonly long _id;
+    private readonly TaskCompletionSource<T> _source = new();
+
+    internal SimWait(SimLoop loop, long id, string description)
+    {
+        _loop = loop;
+        _id = id;
+        Description = description;
+    }
+
+    /// <summary>What is awaited, as shown in deadlock reports.</summary>
+    public string Description { get; }
+
+    /// <summary>The task that completes with the wait.</summary>
+    public Task<T> Task => _source.Task;
+
+    /// <summary>Completes the wait with a value; false if it was already complete.</summary>
+    /// <param name="result">The value.</param>
+    /// <returns>Whether this call completed it.</returns>
+    public bool TrySetResult(T result) => Settle() && _source.TrySetResult(result);
+
+    /// <summary>Completes the wait as canceled; false if it was already complete.</summary>
+    /// <param name="cancellationToken">The token that caused the cancellation.</param>
+    /// <returns>Whether this call completed it.</returns>
+    public bool TrySetCanceled(CancellationToken cancellationToken = default) => Settle() && _source.TrySetCanceled(cancellationToken);
+
+    /// <summary>Completes the wait with an exception; false if it was already complete.</summary>
+    /// <param name="exception">The exception.</param>
+    /// <returns>Whether this call completed it.</returns>
+    public bool TrySetException(Exception exception) => Settle() && _source.TrySetException(exception);
+
+    /// <inheritdoc/>
+    public override string ToString() => Description;
+
+    // Unregister before completing: continuations run inline and may inspect the pending list.
+    private bool Settle()
+    {
+        _loop.AssertOnLoopThread();
+        if (_source.Task.IsCompleted)
+        {
+            return false;
+        }
+
+        _loop.RemovePendingWait(_id);
+        return true;
+    }
+}
