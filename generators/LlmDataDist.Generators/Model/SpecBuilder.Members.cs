@@ -216,7 +216,7 @@ namespace LlmDataDist.Generators.Model
                 var recoverableText = Value(section, "recoverable");
                 if (recoverableText is not null && recoverableText != "true" && recoverableText != "false")
                 {
-                    Report(Descriptors.UnknownAnnotationValue, section!.Spot, "recoverable = " + recoverableText, "; use true or false");
+                    Report(Descriptors.UnknownAnnotationValue, KeySpot(section!, "recoverable"), "recoverable = " + recoverableText, "; use true or false");
                 }
 
                 var managed = Names.Pascal(raw.Name.StartsWith(prefix, System.StringComparison.Ordinal) ? raw.Name.Substring(prefix.Length) : raw.Name);
@@ -248,7 +248,7 @@ namespace LlmDataDist.Generators.Model
                 if (!OptionTypes.TryGetValue(typeText, out var type))
                 {
                     var hint = Names.Closest(typeText, OptionTypes.Keys);
-                    Report(Descriptors.UnknownAnnotationValue, section!.Spot, "option type '" + typeText + "'", hint is null ? string.Empty : "; did you mean '" + hint + "'?");
+                    Report(Descriptors.UnknownAnnotationValue, KeySpot(section!, "type"), "option type '" + typeText + "'", hint is null ? string.Empty : "; did you mean '" + hint + "'?");
                     type = OptionType.String;
                 }
 
@@ -360,7 +360,7 @@ namespace LlmDataDist.Generators.Model
                 if (usageText is not null && !Usages.TryGetValue(usageText, out usage))
                 {
                     var hint = Names.Closest(usageText, Usages.Keys);
-                    Report(Descriptors.UnknownAnnotationValue, section!.Spot, "usage '" + usageText + "'", hint is null ? string.Empty : "; did you mean '" + hint + "'?");
+                    Report(Descriptors.UnknownAnnotationValue, KeySpot(section!, "usage"), "usage '" + usageText + "'", hint is null ? string.Empty : "; did you mean '" + hint + "'?");
                 }
 
                 // A string map is an option map whether or not the annotations say so.

@@ -134,6 +134,20 @@ namespace LlmDataDist.Generators.Model
             return null;
         }
 
+        /// <summary>Where a key's line is, so a bad value is reported on its own line (the section's line if the key is absent).</summary>
+        private static SourceSpot KeySpot(AnnotationSection section, string key)
+        {
+            foreach (var entry in section.Entries)
+            {
+                if (entry.Key == key)
+                {
+                    return entry.Spot;
+                }
+            }
+
+            return section.Spot;
+        }
+
         private static readonly Dictionary<string, string[]> KeysByKind = new()
         {
             ["class"] = new[] { "name", "summary", "dispose" },
