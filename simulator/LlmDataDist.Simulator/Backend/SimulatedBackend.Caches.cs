@@ -1,0 +1,187 @@
+using LlmDataDist.Simulator.Semantics;
+
+namespace LlmDataDist.Simulator.Backend;
+
+// AllocateCache / DeallocateCache (CE, §9.8–9.9) and RegisterKvCache / UnregisterKvCache (HX, §9.17–9.18).
+public sealed partial class SimulatedBackend
+{
+    /// <summary>HX's serialised cache table may not exceed this (§8).</summary>
+    private const long CacheTableBytesMax = 1_048_576;
+
+    /// <inheritdoc />
+    public ValueTask<AllocateCacheResult> AllocateCacheAsync(CacheDesc cacheDesc, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(cacheDesc);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return ValueTask.FromResult(Allocate(cacheDesc));
+    }
+
+    private AllocateCacheResult Allocate(CacheDesc desc)
+    {
+        AllocateCacheResult Fail(LlmStatus status) => new(status, new Cache());
+        if (Profile == EngineProfile.HX)
+        {
+            return Fail(LlmStatus.FeatureNotEnabled);
+        }
+
+        if (!IsInitialized)
+        {
+            return Fail(LlmStatus.Failed);
+        }
+
+        if (desc.NumTensors == 0 || desc.Placement != CachePlacement.Device)
+        {
+            return Fail(LlmStatus.ParamInvalid);
+        }
+
+        // The id is consumed from here on: a later failure leaves a gap (§9.8), which keeps ids deterministic.
+        var id = _nextCacheId++;
+        var status = CacheGeometry.TryCreate(desc, Sizing.Device, checkRank: true, out var geometry);
+        if (status != LlmStatus.Success)
+        {
+            return Fail(status);
+        }
+
+        var perTensor = RoundUp(geometry.TensorBytes, MemorySpace.AlignmentBytes);
+        var needed = perTensor * desc.NumTensors * _npus.Count;
+        if (_poolUsedBytes + needed > (_options!.BufPoolBytes ?? _fabric.PoolBytesDefault))
+        {
+            return Fail(LlmStatus.DeviceOutOfMemory);
+        }
+
+        var owned = new List<SimBuffer>();
+        foreach (var npu in _npus)
+        {
+            for (var t = 0; t < desc.NumTensors; t++)
+            {
+                var result = _fabric.Memory.Device(npu).Allocate(geometry.TensorBytes, $"cluster{ClusterId}/cache{id}/t{t}");
+                if (result.Status != AllocationStatus.Success)
+                {
+                    // Partial allocations are released, as the device function does.
+                    owned.ForEach(b => b.Space.Free(b));
+                    return Fail(LlmStatus.DeviceOutOfMemory);
+                }
+
+                owned.Add(result.Buffer!);
+            }
+        }
+
+        _poolUsedBytes += needed;
+        var cache = new SimulatedCache(id, desc, geometry, owned.Select(b => b.Address).ToArray(), owned);
+        _caches.Add(id, cache);
+        return new AllocateCacheResult(LlmStatus.Success, new Cache(id, cache.Addresses, desc));
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LlmStatus> DeallocateCacheAsync(long cacheId, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Profile == EngineProfile.HX)
+        {
+            return Done(LlmStatus.FeatureNotEnabled);
+        }
+
+        if (!IsInitialized)
+        {
+            return Done(LlmStatus.Failed);
+        }
+
+        // Doc≠code: the header comment promises SUCCESS for an unknown id; the engine returns KV_CACHE_NOT_EXIST.
+        if (!_caches.Remove(cacheId, out var cache))
+        {
+            return Done(LlmStatus.KvCacheNotExist);
+        }
+
+        Release(cache);
+        return Done(LlmStatus.Success);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<RegisterKvCacheResult> RegisterKvCacheAsync(CacheDesc cacheDesc, IReadOnlyList<ulong> addrs, RegisterCfg cfg, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(cacheDesc);
+        ArgumentNullException.ThrowIfNull(addrs);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return ValueTask.FromResult(Register(cacheDesc, addrs));
+    }
+
+    private RegisterKvCacheResult Register(CacheDesc desc, IReadOnlyList<ulong> addrs)
+    {
+        RegisterKvCacheResult Fail(LlmStatus status) => new(status, 0);
+        if (Profile == EngineProfile.CE)
+        {
+            return Fail(LlmStatus.FeatureNotEnabled);
+        }
+
+        if (!IsInitialized)
+        {
+            return Fail(LlmStatus.Failed);
+        }
+
+        if (addrs.Count == 0 || addrs.Count != desc.NumTensors || addrs.Contains(0UL)
+            || desc.Shape.Count == 0 || desc.Shape.Count >= CacheGeometry.RankLimit)
+        {
+            return Fail(LlmStatus.ParamInvalid);
+        }
+
+        var id = _nextCacheId++;
+        var status = CacheGeometry.TryCreate(desc, Sizing.Host, checkRank: true, out var geometry);
+        if (status != LlmStatus.Success)
+        {
+            return Fail(status);
+        }
+
+        // Registration with the transfer engine needs real memory behind every tensor (unconfirmed status: the
+        // simulator answers PARAM_INVALID, as for any address that resolves to nothing).
+        foreach (var address in addrs)
+        {
+            if (!_fabric.Memory.TryResolve(address, geometry.TensorBytes, out _))
+            {
+                return Fail(LlmStatus.ParamInvalid);
+            }
+        }
+
+        var tableBytes = 24 + _caches.Values.Append(null).Sum(c => 64 + (8L * (c?.Desc.NumTensors ?? desc.NumTensors)));
+        if (tableBytes > CacheTableBytesMax)
+        {
+            // The engine leaves the cache half-registered (effect unconfirmed); the simulator leaves it out.
+            return Fail(LlmStatus.ParamInvalid);
+        }
+
+        _caches.Add(id, new SimulatedCache(id, desc, geometry, addrs.ToArray(), []));
+        return new RegisterKvCacheResult(LlmStatus.Success, id);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LlmStatus> UnregisterKvCacheAsync(long cacheId, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Profile == EngineProfile.CE)
+        {
+            return Done(LlmStatus.FeatureNotEnabled);
+        }
+
+        if (!IsInitialized)
+        {
+            return Done(LlmStatus.Failed);
+        }
+
+        _caches.Remove(cacheId); // an unknown id is SUCCESS too; the caller's memory is untouched
+        return Done(LlmStatus.Success);
+    }
+
+    private void Release(SimulatedCache cache)
+    {
+        foreach (var buffer in cache.Owned)
+        {
+            buffer.Space.Free(buffer);
+        }
+
+        if (cache.Owned.Count > 0)
+        {
+            _poolUsedBytes -= RoundUp(cache.Geometry.TensorBytes, MemorySpace.AlignmentBytes) * cache.Owned.Count;
+        }
+    }
+
+    private static long RoundUp(long value, long alignment) => (value + alignment - 1) / alignment * alignment;
+}

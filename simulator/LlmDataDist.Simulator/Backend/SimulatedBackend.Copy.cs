@@ -1,0 +1,179 @@
+using LlmDataDist.Simulator.Semantics;
+
+namespace LlmDataDist.Simulator.Backend;
+
+// CopyKvCache / CopyKvBlocks (CE only, §9.13–9.14): local copies between any addresses, registered or not.
+public sealed partial class SimulatedBackend
+{
+    /// <inheritdoc />
+    public ValueTask<LlmStatus> CopyKvCacheAsync(Cache srcCache, Cache dstCache, uint srcBatchIndex, uint dstBatchIndex, ulong offset, long size, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(srcCache);
+        ArgumentNullException.ThrowIfNull(dstCache);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Done(CopyCache(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size));
+    }
+
+    private LlmStatus CopyCache(Cache src, Cache dst, uint srcBatch, uint dstBatch, ulong offset, long size)
+    {
+        if (Profile == EngineProfile.HX)
+        {
+            return LlmStatus.FeatureNotEnabled;
+        }
+
+        if (!IsInitialized)
+        {
+            return LlmStatus.Failed;
+        }
+
+        if (src.CacheDesc.Placement == CachePlacement.Host)
+        {
+            return LlmStatus.ParamInvalid; // H2D and H2H are not supported
+        }
+
+        if (!TryDescribe(src, out var s) || !TryDescribe(dst, out var d))
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        if ((size != -1 && size <= 0) || srcBatch >= s.Rows || dstBatch >= d.Rows)
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        if (offset > 0 && (offset >= (ulong)s.Stride || offset >= (ulong)d.Stride))
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        var off = (long)offset;
+        var n = size != -1 ? size : s.Stride - off;
+        // UB→sim: the engine never checks that D has as many tensors as S.
+        if (n > s.Stride - off || n > d.Stride - off || d.NumTensors < s.NumTensors)
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        var copies = new List<(ResolvedRange From, ResolvedRange To)>();
+        for (var device = 0; device < _npus.Count; device++)
+        {
+            for (var t = 0; t < s.NumTensors; t++)
+            {
+                var from = src.TensorAddrs[(device * (int)s.NumTensors) + t] + (ulong)((srcBatch * s.Stride) + off);
+                var to = dst.TensorAddrs[(device * (int)d.NumTensors) + t] + (ulong)((dstBatch * d.Stride) + off);
+                if (!_fabric.Memory.TryResolve(from, n, out var fromRange) || !_fabric.Memory.TryResolve(to, n, out var toRange))
+                {
+                    return LlmStatus.ParamInvalid; // UB→sim: an address that resolves to no buffer
+                }
+
+                copies.Add((fromRange, toRange));
+            }
+        }
+
+        foreach (var (from, to) in copies)
+        {
+            from.CopyTo(to);
+        }
+
+        return LlmStatus.Success;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LlmStatus> CopyKvBlocksAsync(Cache srcCache, Cache dstCache, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<IReadOnlyList<ulong>> dstBlocksList, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(srcCache);
+        ArgumentNullException.ThrowIfNull(dstCache);
+        ArgumentNullException.ThrowIfNull(srcBlocks);
+        ArgumentNullException.ThrowIfNull(dstBlocksList);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Done(CopyBlocks(srcCache, dstCache, srcBlocks, dstBlocksList));
+    }
+
+    private LlmStatus CopyBlocks(Cache src, Cache dst, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<IReadOnlyList<ulong>> lists)
+    {
+        if (Profile == EngineProfile.HX)
+        {
+            return LlmStatus.FeatureNotEnabled;
+        }
+
+        if (!IsInitialized)
+        {
+            return LlmStatus.Failed;
+        }
+
+        if (srcBlocks.Count == 0 || lists.Count == 0 || !TryDescribe(src, out var s) || !TryDescribe(dst, out var d) || s.Stride != d.Stride)
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        var srcHost = src.CacheDesc.Placement == CachePlacement.Host;
+        var dstHost = dst.CacheDesc.Placement == CachePlacement.Host;
+        if (srcHost && dstHost)
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        if (srcHost != dstHost)
+        {
+            // H2D / D2H: every list and (UB→sim) every block index is checked before anything is copied.
+            if (lists.Any(l => l.Count != srcBlocks.Count) || s.NumTensors != d.NumTensors
+                || srcBlocks.Any(b => b >= (ulong)s.Rows) || lists.Any(l => l.Any(b => b >= (ulong)d.Rows)))
+            {
+                return LlmStatus.ParamInvalid;
+            }
+
+            return CopyBlockLists(src, dst, s, d, srcBlocks, lists) ?? LlmStatus.Success;
+        }
+
+        if (d.NumTensors < s.NumTensors)
+        {
+            return LlmStatus.ParamInvalid; // UB→sim, checked before any copy
+        }
+
+        // D2D: lists run one after another and a bad list or block fails after the earlier copies landed — a
+        // partial effect the engine has, reproduced deterministically.
+        return CopyBlockLists(src, dst, s, d, srcBlocks, lists) ?? LlmStatus.Success;
+    }
+
+    /// <summary>Copies list by list, tensor by tensor, pair by pair; returns the failure status at the first bad list or block.</summary>
+    private LlmStatus? CopyBlockLists(Cache src, Cache dst, CacheGeometry s, CacheGeometry d, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<IReadOnlyList<ulong>> lists)
+    {
+        foreach (var list in lists)
+        {
+            if (list.Count != srcBlocks.Count)
+            {
+                return LlmStatus.ParamInvalid;
+            }
+
+            for (var device = 0; device < _npus.Count; device++)
+            {
+                for (var t = 0; t < s.NumTensors; t++)
+                {
+                    for (var k = 0; k < srcBlocks.Count; k++)
+                    {
+                        if (srcBlocks[k] >= (ulong)s.Rows || list[k] >= (ulong)d.Rows)
+                        {
+                            return LlmStatus.ParamInvalid;
+                        }
+
+                        var from = src.TensorAddrs[(device * (int)s.NumTensors) + t] + (srcBlocks[k] * (ulong)s.Stride);
+                        var to = dst.TensorAddrs[(device * (int)d.NumTensors) + t] + (list[k] * (ulong)d.Stride);
+                        if (!_fabric.Memory.TryResolve(from, s.Stride, out var fromRange) || !_fabric.Memory.TryResolve(to, s.Stride, out var toRange))
+                        {
+                            return LlmStatus.ParamInvalid;
+                        }
+
+                        fromRange.CopyTo(toRange);
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Copy's descriptor check: the host size table, no rank rule, and one address per tensor and device.</summary>
+    private bool TryDescribe(Cache cache, out CacheGeometry geometry) =>
+        CacheGeometry.TryCreate(cache.CacheDesc, Sizing.Host, checkRank: false, out geometry) == LlmStatus.Success
+        && cache.TensorAddrs.Count == cache.CacheDesc.NumTensors * _npus.Count;
+}

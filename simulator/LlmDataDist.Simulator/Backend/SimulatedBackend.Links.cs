@@ -1,0 +1,495 @@
+using System.Globalization;
+using LlmDataDist.Simulator.Semantics;
+
+namespace LlmDataDist.Simulator.Backend;
+
+// LinkLlmClusters / UnlinkLlmClusters (§6, §9.6–9.7) for both engines.
+public sealed partial class SimulatedBackend
+{
+    /// <summary>CE: clusters per Link/Unlink call.</summary>
+    public const int ClustersPerCallMax = 16;
+
+    /// <summary>CE: links an instance may initiate.</summary>
+    public const int InitiatedLinksMax = 512;
+
+    // Keyed by the peer's cluster id as this side knows it; sorted so every walk has one order.
+    private readonly SortedDictionary<ulong, LinkRecord> _links = [];
+    private bool _linkOperationRunning;
+    private bool _hasCommDescription;
+
+    private bool HasLinks => _links.Count > 0;
+
+    /// <summary>The peers this instance holds a link record for, by the id it knows them under.</summary>
+    public IReadOnlyCollection<ulong> LinkedClusterIds => _links.Keys;
+
+    internal bool Holds(LinkRecord record) => _links.TryGetValue(record.PeerClusterId, out var held) && ReferenceEquals(held, record);
+
+    /// <summary>Finalize and crashes drop every local record without telling the peers, who become half-open.</summary>
+    private void DropAllLinks() => _links.Clear();
+
+    private LlmStatus TimeoutStatus => Profile == EngineProfile.CE ? LlmStatus.WaitProcTimeout : LlmStatus.Timeout;
+
+    /// <inheritdoc />
+    public async ValueTask<LinkLlmClustersResult> LinkLlmClustersAsync(IReadOnlyList<ClusterInfo> clusters, int timeoutInMillis, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(clusters);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var start = _fabric.Loop.NowNs;
+        var rets = new List<LlmStatus>();
+        var status = await LinkAsync(clusters, rets, timeoutInMillis, cancellationToken).ConfigureAwait(true);
+        _fabric.TraceCall(this, start, "LinkLlmClusters", status, ("clusters", Ids(clusters)), ("rets", string.Join(',', rets)));
+        return new LinkLlmClustersResult(status, rets);
+    }
+
+    private async Task<LlmStatus> LinkAsync(IReadOnlyList<ClusterInfo> clusters, List<LlmStatus> rets, int timeoutMs, CancellationToken cancellationToken)
+    {
+        var pre = CommonLinkChecks(clusters, timeoutMs);
+        if (pre != LlmStatus.Success)
+        {
+            return pre;
+        }
+
+        if (Profile == EngineProfile.CE && Role != LlmRole.Decoder)
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        if (Profile == EngineProfile.HX && clusters.Count == 0)
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        if (Profile == EngineProfile.CE)
+        {
+            var ce = await CeLinkOperationChecksAsync(clusters, timeoutMs, cancellationToken).ConfigureAwait(true);
+            if (ce != LlmStatus.Success)
+            {
+                return ce;
+            }
+        }
+
+        _linkOperationRunning = true;
+        try
+        {
+            var deadline = SimTime.AddSaturating(_fabric.Loop.NowNs, timeoutMs * SimTime.NsPerMs);
+            var plans = PlanLinks(clusters);
+            // Handshakes run concurrently in virtual time (CE's device function and HX's worker threads both
+            // overlap them); results are committed in input order.
+            var handshakes = plans.Select(p => p.Status == LlmStatus.Success ? HandshakeAsync(p, deadline, cancellationToken) : Task.FromResult(p)).ToList();
+            foreach (var done in handshakes)
+            {
+                var plan = await done.ConfigureAwait(true);
+                rets.Add(plan.Status);
+            }
+        }
+        finally
+        {
+            _linkOperationRunning = false;
+        }
+
+        if (Profile == EngineProfile.CE)
+        {
+            // Doc≠code: SUCCESS unless a cluster failed to link; ALREADY_LINK / REPEAT_REQUEST / PARAM_INVALID do not count.
+            return rets.Any(r => r is LlmStatus.LinkFailed or LlmStatus.WaitProcTimeout or LlmStatus.NotifyPromptUnlinkFailed)
+                ? LlmStatus.LinkFailed
+                : LlmStatus.Success;
+        }
+
+        return rets.LastOrDefault(r => r != LlmStatus.Success, LlmStatus.Success);
+    }
+
+    /// <summary>Checks both engines run first, leaving the status list untouched: initialized, timeout, every IP.</summary>
+    private LlmStatus CommonLinkChecks(IReadOnlyList<ClusterInfo> clusters, int timeoutMs)
+    {
+        if (!IsInitialized)
+        {
+            return LlmStatus.Failed;
+        }
+
+        if (timeoutMs <= 0)
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        foreach (var cluster in clusters)
+        {
+            if (!cluster.RemoteIpInfos.All(i => IpText.IsIpv4(i.Ip)) || !cluster.LocalIpInfos.All(i => IpText.IsIpv4(i.Ip)))
+            {
+                return LlmStatus.ParamInvalid;
+            }
+        }
+
+        return LlmStatus.Success;
+    }
+
+    /// <summary>CE's per-instance serialisation and structural checks shared by Link and Unlink (§6.3 steps 5–7).</summary>
+    private async Task<LlmStatus> CeLinkOperationChecksAsync(IReadOnlyList<ClusterInfo> clusters, int timeoutMs, CancellationToken cancellationToken)
+    {
+        if (_linkOperationRunning)
+        {
+            // The engine waits timeout_in_millis *micro*seconds for the other operation (a unit slip kept as is).
+            await _fabric.Loop.Delay(timeoutMs * SimTime.NsPerUs, cancellationToken).ConfigureAwait(true);
+            if (_linkOperationRunning)
+            {
+                return LlmStatus.ProcessingLink;
+            }
+        }
+
+        if (clusters.Count == 0)
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        var firstLocal = clusters[0].LocalIpInfos.Select(i => i.Ip).ToList();
+        foreach (var cluster in clusters)
+        {
+            if (cluster.LocalIpInfos.Count == 0 || cluster.RemoteIpInfos.Count == 0 || cluster.LocalIpInfos.Count != cluster.RemoteIpInfos.Count
+                || cluster.LocalIpInfos.Count != _npus.Count || !cluster.LocalIpInfos.Select(i => i.Ip).SequenceEqual(firstLocal))
+            {
+                return LlmStatus.ParamInvalid;
+            }
+        }
+
+        return clusters.Count > ClustersPerCallMax ? LlmStatus.ClusterNumExceedLimit : LlmStatus.Success;
+    }
+
+    private sealed record LinkPlan(ClusterInfo Cluster, LlmStatus Status, SimulatedBackend? Server, ulong Key);
+
+    /// <summary>The per-cluster checks that need no time, in input order.</summary>
+    private List<LinkPlan> PlanLinks(IReadOnlyList<ClusterInfo> clusters)
+    {
+        var plans = new List<LinkPlan>();
+        var seen = new HashSet<ulong>();
+        var initiated = _links.Values.Count(l => l.IsClient);
+        var overLimit = Profile == EngineProfile.CE && clusters.Count + initiated > InitiatedLinksMax;
+        foreach (var cluster in clusters)
+        {
+            LinkPlan Plan(LlmStatus status, SimulatedBackend? server = null, ulong key = 0) => new(cluster, status, server, key);
+            if (Profile == EngineProfile.CE)
+            {
+                if (_links.ContainsKey(cluster.RemoteClusterId))
+                {
+                    plans.Add(Plan(LlmStatus.AlreadyLink));
+                }
+                else if (!seen.Add(cluster.RemoteClusterId))
+                {
+                    plans.Add(Plan(LlmStatus.RepeatRequest));
+                }
+                else if (overLimit)
+                {
+                    plans.Add(Plan(LlmStatus.ParamInvalid));
+                }
+                else
+                {
+                    var server = _fabric.ListenerAt(EndpointText(cluster.RemoteIpInfos[0]));
+                    plans.Add(server is null || !server.IsInitialized ? Plan(LlmStatus.LinkFailed) : Plan(LlmStatus.Success, server, cluster.RemoteClusterId));
+                }
+
+                continue;
+            }
+
+            if (cluster.RemoteIpInfos.Count != 1 || (!_hasCommDescription && cluster.LocalIpInfos.Count != 1))
+            {
+                plans.Add(Plan(LlmStatus.ParamInvalid));
+                continue;
+            }
+
+            var listener = _fabric.ListenerAt(EndpointText(cluster.RemoteIpInfos[0]));
+            if (listener is null || !listener.IsInitialized)
+            {
+                plans.Add(Plan(LlmStatus.LinkFailed));
+                continue;
+            }
+
+            // The comm backend keys the client's record by the id the server reports, the hixl backend by the caller's.
+            var key = _options!.HixlBackend ? cluster.RemoteClusterId : listener.ClusterId;
+            var namedTruly = cluster.RemoteClusterId == listener.ClusterId;
+            var duplicate = !seen.Add(key);
+            if (duplicate || (_links.ContainsKey(key) && (namedTruly || _options.HixlBackend)))
+            {
+                plans.Add(Plan(LlmStatus.AlreadyLink));
+                continue;
+            }
+
+            plans.Add(Plan(LlmStatus.Success, listener, key));
+        }
+
+        return plans;
+    }
+
+    /// <summary>The handshake: a request to the server and its answer, then communicator set-up, all within the deadline.</summary>
+    private async Task<LinkPlan> HandshakeAsync(LinkPlan plan, long deadlineNs, CancellationToken cancellationToken)
+    {
+        var server = plan.Server!;
+        if (_fabric.Faults?.IsLinkEstablishmentFailing(ClusterId, plan.Cluster.RemoteClusterId, _fabric.Loop.NowNs) == true)
+        {
+            return plan with { Status = LlmStatus.LinkFailed };
+        }
+
+        var request = await ControlMessageAsync(server, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(true);
+        if (request != TransferStatus.Completed)
+        {
+            return plan with { Status = request == TransferStatus.TimedOut ? TimeoutStatus : LlmStatus.LinkFailed };
+        }
+
+        if (Profile == EngineProfile.HX && !server._hasCommDescription)
+        {
+            return plan with { Status = LlmStatus.LinkFailed }; // a listener started by SetRole cannot build its side
+        }
+
+        // The server builds its side when the request arrives; a stale record of this client is replaced.
+        var serverSide = Profile == EngineProfile.HX && _options!.HixlBackend
+            ? null
+            : new LinkRecord(this, ClusterId, isClient: false, server.LocalIpsFor(), plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList());
+        if (serverSide is not null)
+        {
+            server._links[ClusterId] = serverSide;
+        }
+
+        var answer = await ControlMessageAsync(server, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(true);
+        var setUp = SimTime.AddSaturating(_fabric.Loop.NowNs, _fabric.LinkSetupNs);
+        if (answer != TransferStatus.Completed || setUp > deadlineNs)
+        {
+            await DelayUntilAsync(Math.Min(setUp, deadlineNs), cancellationToken).ConfigureAwait(true);
+            // CE: the handshake was sent but not completed in time: rolling back cannot reach the prompt, which keeps its record.
+            return plan with { Status = Profile == EngineProfile.CE ? LlmStatus.NotifyPromptUnlinkFailed : TimeoutStatus };
+        }
+
+        await DelayUntilAsync(setUp, cancellationToken).ConfigureAwait(true);
+        var clientSide = new LinkRecord(server, plan.Key, isClient: true, plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList(),
+            plan.Cluster.RemoteIpInfos.Select(i => i.Ip).ToList())
+        {
+            Mirror = serverSide,
+        };
+        if (serverSide is not null)
+        {
+            serverSide.Mirror = clientSide;
+        }
+
+        _links[plan.Key] = clientSide;
+        _hasCommDescription = true;
+        return plan;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<UnlinkLlmClustersResult> UnlinkLlmClustersAsync(IReadOnlyList<ClusterInfo> clusters, int timeoutInMillis, bool forceFlag, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(clusters);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var start = _fabric.Loop.NowNs;
+        var rets = new List<LlmStatus>();
+        var status = await UnlinkAsync(clusters, rets, timeoutInMillis, forceFlag, cancellationToken).ConfigureAwait(true);
+        _fabric.TraceCall(this, start, "UnlinkLlmClusters", status, ("clusters", Ids(clusters)), ("force", forceFlag ? "1" : "0"), ("rets", string.Join(',', rets)));
+        return new UnlinkLlmClustersResult(status, rets);
+    }
+
+    private async Task<LlmStatus> UnlinkAsync(IReadOnlyList<ClusterInfo> clusters, List<LlmStatus> rets, int timeoutMs, bool force, CancellationToken cancellationToken)
+    {
+        var pre = CommonLinkChecks(clusters, timeoutMs);
+        if (pre != LlmStatus.Success)
+        {
+            return pre;
+        }
+
+        if (Profile == EngineProfile.CE)
+        {
+            var ce = await CeLinkOperationChecksAsync(clusters, timeoutMs, cancellationToken).ConfigureAwait(true);
+            if (ce != LlmStatus.Success)
+            {
+                return ce;
+            }
+        }
+        else if (clusters.Count == 0)
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        _linkOperationRunning = true;
+        try
+        {
+            var deadline = SimTime.AddSaturating(_fabric.Loop.NowNs, timeoutMs * SimTime.NsPerMs);
+            var seen = new HashSet<ulong>();
+            foreach (var cluster in clusters)
+            {
+                var ret = Profile == EngineProfile.CE
+                    ? await CeUnlinkOneAsync(cluster, force, seen, deadline, cancellationToken).ConfigureAwait(true)
+                    : await HxUnlinkOneAsync(cluster, force, deadline, cancellationToken).ConfigureAwait(true);
+                rets.Add(ret);
+            }
+        }
+        finally
+        {
+            _linkOperationRunning = false;
+        }
+
+        if (Profile == EngineProfile.CE)
+        {
+            return rets.All(r => r is LlmStatus.Success or LlmStatus.NotYetLink) ? LlmStatus.Success : LlmStatus.UnlinkFailed;
+        }
+
+        return rets.LastOrDefault(r => r != LlmStatus.Success, LlmStatus.Success);
+    }
+
+    private async Task<LlmStatus> CeUnlinkOneAsync(ClusterInfo cluster, bool force, HashSet<ulong> seen, long deadlineNs, CancellationToken cancellationToken)
+    {
+        if (!seen.Add(cluster.RemoteClusterId))
+        {
+            return LlmStatus.RepeatRequest;
+        }
+
+        var record = _links.GetValueOrDefault(cluster.RemoteClusterId);
+        // A Decoder unlinks as client; a Prompt tears down its server side (force ignored). Mix: whichever side it holds.
+        var asClient = Role == LlmRole.Decoder || (Role == LlmRole.Mix && record?.IsClient == true);
+        if (record is null || record.IsClient != asClient)
+        {
+            return LlmStatus.NotYetLink;
+        }
+
+        if (!asClient)
+        {
+            if (cluster.RemoteIpInfos[0].Ip != record.RemoteIps[0])
+            {
+                return LlmStatus.NotYetLink; // the server identifies its client by IP and id
+            }
+
+            if (record.Transfers > 0)
+            {
+                return LlmStatus.LinkBusy;
+            }
+
+            _links.Remove(cluster.RemoteClusterId);
+            return LlmStatus.Success;
+        }
+
+        if (!cluster.RemoteIpInfos.Select(i => i.Ip).SequenceEqual(record.RemoteIps) || !cluster.LocalIpInfos.Select(i => i.Ip).SequenceEqual(record.LocalIps))
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        if (record.Transfers > 0)
+        {
+            return LlmStatus.LinkBusy;
+        }
+
+        _links.Remove(cluster.RemoteClusterId);
+        if (force)
+        {
+            return LlmStatus.Success;
+        }
+
+        if (record.IsHalfOpen)
+        {
+            return LlmStatus.NotifyPromptUnlinkFailed; // the local side is gone; the prompt must unlink itself
+        }
+
+        record.Unlinking = true;
+        var notice = await ControlMessageAsync(record.Peer, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(true);
+        if (notice == TransferStatus.Completed)
+        {
+            record.Peer.RemoveMirror(record);
+            var ack = await ControlMessageAsync(record.Peer, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(true);
+            return ack == TransferStatus.TimedOut ? LlmStatus.WaitProcTimeout : LlmStatus.Success;
+        }
+
+        return notice == TransferStatus.TimedOut ? LlmStatus.WaitProcTimeout : LlmStatus.NotifyPromptUnlinkFailed;
+    }
+
+    private async Task<LlmStatus> HxUnlinkOneAsync(ClusterInfo cluster, bool force, long deadlineNs, CancellationToken cancellationToken)
+    {
+        var record = _links.GetValueOrDefault(cluster.RemoteClusterId);
+        if (force || _options!.HixlBackend)
+        {
+            if (record is not null)
+            {
+                await WaitIdleAsync(record, cancellationToken).ConfigureAwait(true);
+                _links.Remove(cluster.RemoteClusterId);
+            }
+
+            return LlmStatus.Success;
+        }
+
+        if (cluster.RemoteIpInfos.Count != 1)
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        // A non-force unlink must reach the peer's listener; on failure the local record stays.
+        var listener = _fabric.ListenerAt(EndpointText(cluster.RemoteIpInfos[0]));
+        if (listener is null || !listener.IsInitialized)
+        {
+            return LlmStatus.UnlinkFailed;
+        }
+
+        var notice = await ControlMessageAsync(listener, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(true);
+        if (notice != TransferStatus.Completed)
+        {
+            return notice == TransferStatus.TimedOut ? LlmStatus.Timeout : LlmStatus.UnlinkFailed;
+        }
+
+        if (record is not null)
+        {
+            await WaitIdleAsync(record, cancellationToken).ConfigureAwait(true);
+            _links.Remove(cluster.RemoteClusterId);
+        }
+
+        // The peer removes its record under this instance's real id: a wrong id above leaves ours half-open (§6.1).
+        if (listener._links.TryGetValue(ClusterId, out var theirs) && theirs.Peer == this)
+        {
+            await listener.WaitIdleAsync(theirs, cancellationToken).ConfigureAwait(true);
+            listener._links.Remove(ClusterId);
+        }
+
+        return LlmStatus.Success;
+    }
+
+    private void RemoveMirror(LinkRecord record)
+    {
+        if (record.Mirror is { } mirror && Holds(mirror))
+        {
+            _links.Remove(mirror.PeerClusterId);
+        }
+    }
+
+    /// <summary>HX: an unlink waits for the transfer holding the link.</summary>
+    private async Task WaitIdleAsync(LinkRecord record, CancellationToken cancellationToken)
+    {
+        // Bounded by the transfers' own deadlines: each poll is one transfer-completion event away at most.
+        while (record.Transfers > 0)
+        {
+            await _fabric.Loop.Delay(SimTime.NsPerUs, cancellationToken).ConfigureAwait(true);
+        }
+    }
+
+    /// <summary>One control message between this instance's device and the peer's, within the deadline.</summary>
+    private async Task<TransferStatus> ControlMessageAsync(SimulatedBackend peer, bool toPeer, long deadlineNs, CancellationToken cancellationToken)
+    {
+        var (from, to) = toPeer ? (Npu, peer.Npu) : (peer.Npu, Npu);
+        if (from is null || to is null)
+        {
+            return TransferStatus.Failed;
+        }
+
+        var outcome = await _fabric.TransferAsync(from.Value, to.Value, SimulatedFabric.ControlMessageBytes, 1, deadlineNs, cancellationToken).ConfigureAwait(true);
+        if (outcome.Status == TransferStatus.Canceled)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return outcome.Status;
+    }
+
+    private async Task DelayUntilAsync(long atNs, CancellationToken cancellationToken)
+    {
+        var wait = atNs - _fabric.Loop.NowNs;
+        if (wait > 0)
+        {
+            await _fabric.Loop.Delay(wait, cancellationToken).ConfigureAwait(true);
+        }
+    }
+
+    private List<string> LocalIpsFor() => _listening.Select(e => e[..e.LastIndexOf(':')].Trim('[', ']')).ToList();
+
+    private static string EndpointText(IpInfo info) => $"{info.Ip}:{info.Port.ToString(CultureInfo.InvariantCulture)}";
+
+    private static string Ids(IReadOnlyList<ClusterInfo> clusters) => string.Join(',', clusters.Select(c => c.RemoteClusterId.ToString(CultureInfo.InvariantCulture)));
+}

@@ -1,0 +1,428 @@
+using LlmDataDist.Simulator.Semantics;
+
+namespace LlmDataDist.Simulator.Backend;
+
+// PullKvCache / PullKvBlocks / PushKvCache / PushKvBlocks (§9.10–9.12, §9.15–9.16): the validation order of each
+// engine, then the transfer priced by the network, then the bytes.
+public sealed partial class SimulatedBackend
+{
+    /// <summary>One contiguous copy: bytes of a source tensor at an offset to a destination tensor at an offset.</summary>
+    private readonly record struct Segment(int SourceTensor, long SourceOffset, int DestinationTensor, long DestinationOffset, long Bytes);
+
+    /// <inheritdoc />
+    public async ValueTask<LlmStatus> PullKvCacheAsync(CacheIndex srcCacheIndex, Cache dstCache, uint batchIndex, long size, KvCacheExtParam extParam, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(srcCacheIndex);
+        ArgumentNullException.ThrowIfNull(dstCache);
+        ArgumentNullException.ThrowIfNull(extParam);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var start = _fabric.Loop.NowNs;
+        var status = await PullAsync(srcCacheIndex, dstCache, extParam, size, batchIndex, blocks: null, cancellationToken).ConfigureAwait(true);
+        _fabric.TraceCall(this, start, "PullKvCache", status, ("src", $"{srcCacheIndex.ClusterId}/{srcCacheIndex.CacheId}[{srcCacheIndex.BatchIndex}]"), ("dst", $"{dstCache.CacheId}[{batchIndex}]"));
+        return status;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<LlmStatus> PullKvBlocksAsync(CacheIndex srcCacheIndex, Cache dstCache, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<ulong> dstBlocks, KvCacheExtParam extParam, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(srcCacheIndex);
+        ArgumentNullException.ThrowIfNull(dstCache);
+        ArgumentNullException.ThrowIfNull(srcBlocks);
+        ArgumentNullException.ThrowIfNull(dstBlocks);
+        ArgumentNullException.ThrowIfNull(extParam);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var start = _fabric.Loop.NowNs;
+        var status = await PullAsync(srcCacheIndex, dstCache, extParam, -1, 0, (srcBlocks, dstBlocks), cancellationToken).ConfigureAwait(true);
+        _fabric.TraceCall(this, start, "PullKvBlocks", status, ("src", $"{srcCacheIndex.ClusterId}/{srcCacheIndex.CacheId}"), ("dst", dstCache.CacheId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("blocks", srcBlocks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        return status;
+    }
+
+    private async Task<LlmStatus> PullAsync(CacheIndex src, Cache dstCache, KvCacheExtParam ext,
+        long size, uint batch, (IReadOnlyList<ulong> Src, IReadOnlyList<ulong> Dst)? blocks, CancellationToken cancellationToken)
+    {
+        var ce = Profile == EngineProfile.CE;
+        if (!IsInitialized)
+        {
+            return LlmStatus.Failed;
+        }
+
+        if (blocks is null ? (size != -1 && size <= 0) : src.BatchIndex != 0)
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        if (!LayerSelection.IsValid(ext, push: false) || (ce && Role != LlmRole.Decoder))
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        if (blocks is { } lists && (lists.Src.Count == 0 || lists.Src.Count != lists.Dst.Count))
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        if (!ce && src.ClusterId == ClusterId)
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        if (!_caches.TryGetValue(dstCache.CacheId, out var d))
+        {
+            return LlmStatus.KvCacheNotExist;
+        }
+
+        var n = size > 0 ? size : d.Geometry.Stride;
+        if (blocks is null ? (batch >= d.Geometry.Rows || n > d.Geometry.Stride) : blocks.Value.Dst.Any(b => b >= (ulong)d.Geometry.Rows))
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        var useRanges = LayerSelection.PullUsesRanges(ext);
+        if (useRanges)
+        {
+            var (dstFirst, dstCount) = LayerSelection.Tensors(ext.DstLayerRange, ext.TensorNumPerLayer);
+            var (_, srcCount) = LayerSelection.Tensors(ext.SrcLayerRange, ext.TensorNumPerLayer);
+            // CE's device checks the destination span; HX also wants divisibility and equal range lengths locally.
+            if (dstFirst + dstCount > d.Desc.NumTensors || (!ce && (d.Desc.NumTensors % ext.TensorNumPerLayer != 0 || srcCount != dstCount)))
+            {
+                return LlmStatus.ParamInvalid;
+            }
+        }
+
+        var record = _links.GetValueOrDefault(src.ClusterId);
+        var linkStatus = CheckLink(record, forPull: true);
+        if (linkStatus != LlmStatus.Success)
+        {
+            return linkStatus;
+        }
+
+        return await TransferOverAsync(record!, pull: true, async deadline =>
+        {
+            var peer = record!.Peer;
+            if (!ce)
+            {
+                var snapshot = await SnapshotAsync(record, deadline, cancellationToken).ConfigureAwait(true);
+                if (snapshot != LlmStatus.Success)
+                {
+                    return (snapshot, null, null);
+                }
+            }
+
+            if (!peer._caches.TryGetValue(src.CacheId, out var s) || (!ce && !record.Snapshot!.Contains(src.CacheId)))
+            {
+                return (LlmStatus.KvCacheNotExist, null, null);
+            }
+
+            var pairs = LayerSelection.PullPairs(ext, s.Desc.NumTensors, d.Desc.NumTensors);
+            if (blocks is null)
+            {
+                // CE reports a remote row out of range as a missing cache (§9.11 step 9); HX does not check (UB→sim).
+                if (src.BatchIndex >= s.Geometry.Rows)
+                {
+                    return (ce ? LlmStatus.KvCacheNotExist : LlmStatus.ParamInvalid, null, null);
+                }
+
+                if (n > s.Geometry.Stride || pairs is null)
+                {
+                    return (LlmStatus.ParamInvalid, null, null);
+                }
+
+                return (LlmStatus.Success, s, pairs.Select(p => new Segment(p.Source, src.BatchIndex * s.Geometry.Stride, p.Destination, batch * d.Geometry.Stride, n)).ToList());
+            }
+
+            var (srcBlocks, dstBlocks) = blocks.Value;
+            if (pairs is null || srcBlocks.Any(b => b >= (ulong)s.Geometry.Rows) || s.Geometry.Stride != d.Geometry.Stride)
+            {
+                return (LlmStatus.ParamInvalid, null, null);
+            }
+
+            var segments = new List<Segment>();
+            for (var j = 0; j < srcBlocks.Count; j++)
+            {
+                foreach (var p in pairs)
+                {
+                    segments.Add(new Segment(p.Source, (long)srcBlocks[j] * s.Geometry.Stride, p.Destination, (long)dstBlocks[j] * d.Geometry.Stride, d.Geometry.Stride));
+                }
+            }
+
+            return (LlmStatus.Success, s, segments);
+        }, d, cancellationToken).ConfigureAwait(true);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<LlmStatus> PushKvCacheAsync(Cache srcCache, CacheIndex dstCacheIndex, uint srcBatchIndex, long size, KvCacheExtParam extParam, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(srcCache);
+        ArgumentNullException.ThrowIfNull(dstCacheIndex);
+        ArgumentNullException.ThrowIfNull(extParam);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var start = _fabric.Loop.NowNs;
+        var status = await PushAsync(srcCache, dstCacheIndex, extParam, size, srcBatchIndex, blocks: null, cancellationToken).ConfigureAwait(true);
+        _fabric.TraceCall(this, start, "PushKvCache", status, ("src", $"{srcCache.CacheId}[{srcBatchIndex}]"), ("dst", $"{dstCacheIndex.ClusterId}/{dstCacheIndex.CacheId}[{dstCacheIndex.BatchIndex}]"));
+        return status;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<LlmStatus> PushKvBlocksAsync(Cache srcCache, CacheIndex dstCacheIndex, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<ulong> dstBlocks, KvCacheExtParam extParam, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(srcCache);
+        ArgumentNullException.ThrowIfNull(dstCacheIndex);
+        ArgumentNullException.ThrowIfNull(srcBlocks);
+        ArgumentNullException.ThrowIfNull(dstBlocks);
+        ArgumentNullException.ThrowIfNull(extParam);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var start = _fabric.Loop.NowNs;
+        var status = await PushAsync(srcCache, dstCacheIndex, extParam, -1, 0, (srcBlocks, dstBlocks), cancellationToken).ConfigureAwait(true);
+        _fabric.TraceCall(this, start, "PushKvBlocks", status, ("src", srcCache.CacheId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("dst", $"{dstCacheIndex.ClusterId}/{dstCacheIndex.CacheId}"), ("blocks", srcBlocks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        return status;
+    }
+
+    private async Task<LlmStatus> PushAsync(Cache srcCache, CacheIndex dst, KvCacheExtParam ext,
+        long size, uint srcBatch, (IReadOnlyList<ulong> Src, IReadOnlyList<ulong> Dst)? blocks, CancellationToken cancellationToken)
+    {
+        var ce = Profile == EngineProfile.CE;
+        if (!IsInitialized)
+        {
+            return LlmStatus.Failed;
+        }
+
+        if (srcCache.CacheDesc.Placement != CachePlacement.Device)
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        if (blocks is { } lists ? lists.Src.Count == 0 || lists.Src.Count != lists.Dst.Count || dst.BatchIndex != 0 : size != -1)
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        if (!LayerSelection.IsValid(ext, push: true) || (ext.SrcLayerRange.IsAll && srcCache.CacheDesc.NumTensors == 0))
+        {
+            return LlmStatus.ParamInvalid;
+        }
+
+        var n = ext.TensorNumPerLayer;
+        // Layers go one at a time; a failure at layer k leaves layers before k written (a partial effect of the engines).
+        foreach (var (srcLayer, dstLayer) in LayerSelection.PushLayers(ext, srcCache.CacheDesc.NumTensors))
+        {
+            if (ce && _npus.Count > 1)
+            {
+                return LlmStatus.FeatureNotEnabled;
+            }
+
+            if (ce && Role != LlmRole.Prompt)
+            {
+                return LlmStatus.ParamInvalid;
+            }
+
+            if (!_caches.TryGetValue(srcCache.CacheId, out var s))
+            {
+                return LlmStatus.KvCacheNotExist;
+            }
+
+            var srcRows = s.Geometry.Rows;
+            if (ce && (srcBatch >= srcRows || srcLayer >= s.Geometry.Layers(n) || dstLayer >= s.Geometry.Layers(n)
+                || s.Desc.NumTensors % n != 0 || (blocks is { } b && b.Src.Any(x => x >= (ulong)srcRows))))
+            {
+                return LlmStatus.ParamInvalid;
+            }
+
+            var record = _links.GetValueOrDefault(dst.ClusterId);
+            var linkStatus = CheckLink(record, forPull: false);
+            if (linkStatus != LlmStatus.Success)
+            {
+                return linkStatus;
+            }
+
+            var layerStatus = await TransferOverAsync(record!, pull: false, async deadline =>
+            {
+                var peer = record!.Peer;
+                if (!ce)
+                {
+                    var snapshot = await SnapshotAsync(record, deadline, cancellationToken).ConfigureAwait(true);
+                    if (snapshot != LlmStatus.Success)
+                    {
+                        return (snapshot, null, null);
+                    }
+                }
+
+                if (!peer._caches.TryGetValue(dst.CacheId, out var d) || (!ce && !record.Snapshot!.Contains(dst.CacheId)))
+                {
+                    return (LlmStatus.KvCacheNotExist, null, null);
+                }
+
+                var dstRows = d.Geometry.Rows;
+                if (blocks is null && dst.BatchIndex >= dstRows)
+                {
+                    // CE's remote side calls an out-of-range row a missing cache; HX calls it invalid.
+                    return (ce ? LlmStatus.KvCacheNotExist : LlmStatus.ParamInvalid, null, null);
+                }
+
+                if (dstLayer >= d.Geometry.Layers(n) || (ce && d.Desc.NumTensors % n != 0)
+                    || (!ce && (srcLayer >= s.Geometry.Layers(n) || s.Desc.NumTensors % n != 0 || srcBatch >= srcRows
+                        || (blocks is { } hb && hb.Src.Any(x => x >= (ulong)srcRows))))
+                    || s.Geometry.Stride > d.Geometry.Stride
+                    || (blocks is { } bb && (bb.Dst.Any(x => x >= (ulong)dstRows) || s.Geometry.Stride != d.Geometry.Stride)))
+                {
+                    return (LlmStatus.ParamInvalid, null, null);
+                }
+
+                var segments = new List<Segment>();
+                for (var i = 0; i < n; i++)
+                {
+                    var from = (int)((srcLayer * n) + i);
+                    var to = (int)((dstLayer * n) + i);
+                    if (blocks is null)
+                    {
+                        segments.Add(new Segment(from, srcBatch * s.Geometry.Stride, to, dst.BatchIndex * d.Geometry.Stride, s.Geometry.Stride));
+                        continue;
+                    }
+
+                    for (var j = 0; j < blocks.Value.Src.Count; j++)
+                    {
+                        segments.Add(new Segment(from, (long)blocks.Value.Src[j] * s.Geometry.Stride, to, (long)blocks.Value.Dst[j] * s.Geometry.Stride, s.Geometry.Stride));
+                    }
+                }
+
+                return (LlmStatus.Success, d, segments);
+            }, s, cancellationToken).ConfigureAwait(true);
+            if (layerStatus != LlmStatus.Success)
+            {
+                return layerStatus;
+            }
+        }
+
+        return LlmStatus.Success;
+    }
+
+    /// <summary>Which record a transfer may use, and the statuses of a missing, busy or broken one.</summary>
+    private LlmStatus CheckLink(LinkRecord? record, bool forPull)
+    {
+        if (record is null)
+        {
+            return LlmStatus.NotYetLink;
+        }
+
+        if (Profile == EngineProfile.CE)
+        {
+            if (record.Unlinking)
+            {
+                return LlmStatus.LinkBusy;
+            }
+
+            // CE pulls over a client record only (the device function answers FAILED for a server-side one).
+            if (forPull && !record.IsClient)
+            {
+                return LlmStatus.Failed;
+            }
+        }
+
+        return LlmStatus.Success;
+    }
+
+    /// <summary>HX: the first transfer over a link reads the peer's cache table once; later registrations stay invisible.</summary>
+    private async Task<LlmStatus> SnapshotAsync(LinkRecord record, long deadlineNs, CancellationToken cancellationToken)
+    {
+        if (record.Snapshot is not null)
+        {
+            return LlmStatus.Success;
+        }
+
+        var request = await ControlMessageAsync(record.Peer, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(true);
+        var answer = request == TransferStatus.Completed ? await ControlMessageAsync(record.Peer, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(true) : request;
+        if (answer != TransferStatus.Completed)
+        {
+            return LlmStatus.Timeout;
+        }
+
+        record.Snapshot = [.. record.Peer._caches.Keys];
+        return LlmStatus.Success;
+    }
+
+    /// <summary>
+    /// Runs one transfer over a link: a broken link answers its timeout after the full wait; otherwise the plan
+    /// (checks that need the peer) runs, the network prices the bytes within llm.SyncKvCacheWaitTime, and only a
+    /// completed transfer writes them. A timeout leaves the destination untouched and the link faulted.
+    /// </summary>
+    private async Task<LlmStatus> TransferOverAsync(LinkRecord record, bool pull,
+        Func<long, Task<(LlmStatus Status, SimulatedCache? Remote, List<Segment>? Segments)>> plan, SimulatedCache local, CancellationToken cancellationToken)
+    {
+        var deadline = SimTime.AddSaturating(_fabric.Loop.NowNs, _options!.SyncWaitMs * SimTime.NsPerMs);
+        if (record.Fault is { } fault || record.IsHalfOpen)
+        {
+            await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(true);
+            record.Fault ??= TimeoutStatus;
+            return record.Fault.Value;
+        }
+
+        record.Transfers++;
+        try
+        {
+            var (status, remote, segments) = await plan(deadline).ConfigureAwait(true);
+            if (status != LlmStatus.Success)
+            {
+                return status;
+            }
+
+            var (source, destination) = pull ? (remote!, local) : (local, remote!);
+            var (sourceNpu, destinationNpu) = pull ? (record.Peer.Npu!.Value, Npu!.Value) : (Npu!.Value, record.Peer.Npu!.Value);
+            var bytes = segments!.Sum(s => s.Bytes);
+            var outcome = await _fabric.TransferAsync(sourceNpu, destinationNpu, bytes, Runs(segments!), deadline, cancellationToken).ConfigureAwait(true);
+            switch (outcome.Status)
+            {
+                case TransferStatus.Completed:
+                    return Copy(source, destination, segments!);
+                case TransferStatus.Canceled:
+                    cancellationToken.ThrowIfCancellationRequested();
+                    return LlmStatus.Failed;
+                default:
+                    // Timed out, or the path went down: the engine sees nothing until its wait expires.
+                    await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(true);
+                    record.Fault = TimeoutStatus;
+                    return TimeoutStatus;
+            }
+        }
+        finally
+        {
+            record.Transfers--;
+        }
+    }
+
+    /// <summary>Descriptors the engine sends: runs where source and destination both advance contiguously merge into one.</summary>
+    private static int Runs(List<Segment> segments)
+    {
+        var runs = 0;
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var s = segments[i];
+            var merges = i > 0 && segments[i - 1] is var p && p.SourceTensor == s.SourceTensor && p.DestinationTensor == s.DestinationTensor
+                && p.SourceOffset + p.Bytes == s.SourceOffset && p.DestinationOffset + p.Bytes == s.DestinationOffset;
+            runs += merges ? 0 : 1;
+        }
+
+        return Math.Max(1, runs);
+    }
+
+    /// <summary>Writes the segments in order (a duplicated destination block: the last write wins).</summary>
+    private LlmStatus Copy(SimulatedCache source, SimulatedCache destination, List<Segment> segments)
+    {
+        var resolved = new List<(ResolvedRange From, ResolvedRange To)>(segments.Count);
+        foreach (var s in segments)
+        {
+            if (!_fabric.Memory.TryResolve(source.Addresses[s.SourceTensor] + (ulong)s.SourceOffset, s.Bytes, out var from)
+                || !_fabric.Memory.TryResolve(destination.Addresses[s.DestinationTensor] + (ulong)s.DestinationOffset, s.Bytes, out var to))
+            {
+                return LlmStatus.ParamInvalid; // UB→sim: registered memory that no longer resolves
+            }
+
+            resolved.Add((from, to));
+        }
+
+        foreach (var (from, to) in resolved)
+        {
+            from.CopyTo(to);
+        }
+
+        return LlmStatus.Success;
+    }
+}

@@ -1,0 +1,253 @@
+using LlmDataDist.Simulator.Semantics;
+
+namespace LlmDataDist.Simulator.Backend;
+
+/// <summary>
+/// One simulated LLM-DataDist instance: the generated backend contract, reproducing the statuses, validation
+/// order, state transitions and data effects of reference §5–§9 for the fabric's engine profile. Like every
+/// backend it returns statuses and never throws for one.
+/// </summary>
+public sealed partial class SimulatedBackend : ILlmDataDistBackend
+{
+    private readonly SimulatedFabric _fabric;
+    private readonly int _server;
+    private readonly SortedDictionary<long, SimulatedCache> _caches = [];
+    private InitOptions? _options;
+    private List<int> _npus = [];
+    private List<string> _listening = [];
+    private long _nextCacheId = 1;
+    private long _poolUsedBytes;
+    private bool _disposed;
+
+    internal SimulatedBackend(SimulatedFabric fabric, int server, ulong clusterId, LlmRole role)
+    {
+        _fabric = fabric;
+        _server = server;
+        ClusterId = clusterId;
+        Role = role;
+    }
+
+    /// <summary>The cluster id given to the constructor.</summary>
+    public ulong ClusterId { get; }
+
+    /// <summary>The current role (the constructor's, or the last SetRole's).</summary>
+    public LlmRole Role { get; private set; }
+
+    /// <summary>Whether Initialize succeeded and Finalize has not run since.</summary>
+    public bool IsInitialized => _options is not null;
+
+    /// <summary>The endpoints this instance listens on.</summary>
+    public IReadOnlyList<string> ListenEndpoints => _listening;
+
+    /// <summary>The NPU of the instance's first device, once initialized.</summary>
+    public int? Npu => _npus.Count > 0 ? _npus[0] : null;
+
+    /// <summary>The server the instance runs on.</summary>
+    public int Server => _server;
+
+    /// <summary>Ids of the caches this instance knows, ascending.</summary>
+    public IReadOnlyCollection<long> CacheIds => _caches.Keys;
+
+    private EngineProfile Profile => _fabric.Profile;
+
+    private static ValueTask<LlmStatus> Done(LlmStatus status) => ValueTask.FromResult(status);
+
+    /// <inheritdoc />
+    public ValueTask<LlmStatus> InitializeAsync(IReadOnlyDictionary<string, string> options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (IsInitialized)
+        {
+            return Done(LlmStatus.Success); // options ignored, nothing changes (§5.1)
+        }
+
+        var status = OptionRules.ParseInitialize(Profile, Role, options, out var parsed);
+        if (status != LlmStatus.Success)
+        {
+            return Done(status);
+        }
+
+        // Engine start-up: every device id must name an NPU of this server, and the listener must bind.
+        var npus = new List<int>();
+        foreach (var deviceId in parsed!.DeviceIds)
+        {
+            var npu = _fabric.Topology.NpusOf(_server).FirstOrDefault(n => n.DeviceId == deviceId);
+            if (npu is null)
+            {
+                return Done(LlmStatus.Failed);
+            }
+
+            npus.Add(npu.Id);
+        }
+
+        // CE listens only as a Prompt (other roles ignore the option); HX listens whenever an endpoint is given.
+        var listen = Profile == EngineProfile.CE && Role != LlmRole.Prompt ? [] : parsed.Listen.Select(Endpoint).ToList();
+        if (!StartListening(listen))
+        {
+            return Done(LlmStatus.Failed);
+        }
+
+        _npus = npus;
+        _options = parsed;
+        _nextCacheId = 1;
+        _hasCommDescription = parsed.HasLocalCommRes || listen.Count > 0;
+        return Done(LlmStatus.Success);
+    }
+
+    /// <inheritdoc />
+    public ValueTask ShutdownAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        FinalizeInstance();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LlmStatus> SetRoleAsync(LlmRole role, IReadOnlyDictionary<string, string> options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!IsInitialized)
+        {
+            return Done(LlmStatus.Failed);
+        }
+
+        if (!OptionRules.IsRole(role) || !OptionRules.TryParseSetRoleListen(Profile, options, out var listenParsed))
+        {
+            return Done(LlmStatus.ParamInvalid);
+        }
+
+        var listen = listenParsed.Select(Endpoint).ToList();
+        if (Profile == EngineProfile.CE)
+        {
+            if (!_options!.EnableSwitchRole || _npus.Count > 1)
+            {
+                return Done(LlmStatus.FeatureNotEnabled);
+            }
+
+            if (role == LlmRole.Prompt && listen.Count == 0)
+            {
+                return Done(LlmStatus.ParamInvalid);
+            }
+
+            if (Role is LlmRole.Prompt or LlmRole.Decoder && HasLinks)
+            {
+                return Done(LlmStatus.ExistLink);
+            }
+
+            // The listener stops, and restarts on the new endpoint when the target role listens.
+            StopListening();
+            if (role == LlmRole.Prompt && !StartListening(listen))
+            {
+                return Done(LlmStatus.Failed);
+            }
+
+            Role = role;
+            return Done(LlmStatus.Success);
+        }
+
+        if (_options!.HixlBackend)
+        {
+            // The hixl backend cannot move its listener: any other endpoint is refused; links are not checked.
+            if (listen.Count > 0 && !listen.SequenceEqual(_listening))
+            {
+                return Done(LlmStatus.FeatureNotEnabled);
+            }
+
+            Role = role;
+            return Done(LlmStatus.Success);
+        }
+
+        if (HasLinks)
+        {
+            return Done(LlmStatus.ExistLink);
+        }
+
+        if (listen.Count == 0)
+        {
+            StopListening();
+        }
+        else if (_listening.Count == 0 || Port(_listening[0]) != Port(listen[0]))
+        {
+            // Same port: nothing changes, even for another IP (a quirk of the engine, kept).
+            StopListening();
+            if (!StartListening(listen))
+            {
+                return Done(LlmStatus.Failed);
+            }
+        }
+
+        Role = role;
+        return Done(LlmStatus.Success);
+    }
+
+    /// <summary>The destructor: finalizes implicitly (§5.1).</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        FinalizeInstance();
+        _disposed = true;
+    }
+
+    /// <summary>Drops links and caches and stops listening; ids restart at 1 after the next Initialize.</summary>
+    private void FinalizeInstance()
+    {
+        if (!IsInitialized)
+        {
+            return;
+        }
+
+        DropAllLinks();
+        foreach (var cache in _caches.Values)
+        {
+            Release(cache);
+        }
+
+        _caches.Clear();
+        StopListening();
+        _options = null;
+        _npus = [];
+    }
+
+    private static string Endpoint((string Host, long Port) endpoint) =>
+        endpoint.Host.Contains(':', StringComparison.Ordinal) ? $"[{endpoint.Host}]:{endpoint.Port}" : $"{endpoint.Host}:{endpoint.Port}";
+
+    private static string Port(string endpoint) => endpoint[(endpoint.LastIndexOf(':') + 1)..];
+
+    private bool StartListening(List<string> endpoints)
+    {
+        var bound = new List<string>();
+        foreach (var endpoint in endpoints)
+        {
+            if (!_fabric.TryListen(endpoint, this))
+            {
+                foreach (var done in bound)
+                {
+                    _fabric.StopListening(done, this);
+                }
+
+                return false;
+            }
+
+            bound.Add(endpoint);
+        }
+
+        _listening = bound;
+        return true;
+    }
+
+    private void StopListening()
+    {
+        foreach (var endpoint in _listening)
+        {
+            _fabric.StopListening(endpoint, this);
+        }
+
+        _listening = [];
+    }
+}
