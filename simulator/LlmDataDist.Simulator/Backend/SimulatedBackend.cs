@@ -18,6 +18,8 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
     private long _nextCacheId = 1;
     private long _poolUsedBytes;
     private bool _disposed;
+    private bool _crashed;
+    private IReadOnlyDictionary<string, string>? _initOptions;
 
     internal SimulatedBackend(SimulatedFabric fabric, int server, ulong clusterId, LlmRole role)
     {
@@ -62,10 +64,23 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
             return Done(LlmStatus.Success); // options ignored, nothing changes (§5.1)
         }
 
+        if (_crashed)
+        {
+            return Done(LlmStatus.Failed); // the process is down until the fault plan restarts it
+        }
+
+        var start = _fabric.Loop.NowNs;
+        var result = Initialize(options);
+        _fabric.TraceCall(this, start, "Initialize", result);
+        return Done(result);
+    }
+
+    private LlmStatus Initialize(IReadOnlyDictionary<string, string> options)
+    {
         var status = OptionRules.ParseInitialize(Profile, Role, options, out var parsed);
         if (status != LlmStatus.Success)
         {
-            return Done(status);
+            return status;
         }
 
         // Engine start-up: every device id must name an NPU of this server, and the listener must bind.
@@ -75,7 +90,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
             var npu = _fabric.Topology.NpusOf(_server).FirstOrDefault(n => n.DeviceId == deviceId);
             if (npu is null)
             {
-                return Done(LlmStatus.Failed);
+                return LlmStatus.Failed;
             }
 
             npus.Add(npu.Id);
@@ -85,14 +100,15 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
         var listen = Profile == EngineProfile.CE && Role != LlmRole.Prompt ? [] : parsed.Listen.Select(Endpoint).ToList();
         if (!StartListening(listen))
         {
-            return Done(LlmStatus.Failed);
+            return LlmStatus.Failed;
         }
 
         _npus = npus;
         _options = parsed;
         _nextCacheId = 1;
         _hasCommDescription = parsed.HasLocalCommRes || listen.Count > 0;
-        return Done(LlmStatus.Success);
+        _initOptions = new Dictionary<string, string>(options, StringComparer.Ordinal);
+        return LlmStatus.Success;
     }
 
     /// <inheritdoc />
@@ -192,6 +208,28 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
 
         FinalizeInstance();
         _disposed = true;
+    }
+
+    /// <summary>A crash fault: the state is lost and nobody is told.</summary>
+    internal void Crash()
+    {
+        FinalizeInstance();
+        _crashed = true;
+    }
+
+    /// <summary>The plan restarts a crashed cluster: it initializes again with its last options, with no links or caches.</summary>
+    internal void Restart()
+    {
+        if (!_crashed)
+        {
+            return;
+        }
+
+        _crashed = false;
+        if (_initOptions is not null && !_disposed)
+        {
+            Initialize(_initOptions);
+        }
     }
 
     /// <summary>Drops links and caches and stops listening; ids restart at 1 after the next Initialize.</summary>

@@ -48,6 +48,17 @@ public sealed class SimulatedFabric
         PoolBytesDefault = devicePoolBytesDefault;
     }
 
+    /// <summary>Creates the layer over a world, following its crash faults: a crashed cluster loses its state without
+    /// telling its peers (they become half-open) and, when the plan restarts it, initializes again with its options.</summary>
+    /// <param name="world">The world.</param>
+    /// <param name="profile">The engine to reproduce.</param>
+    /// <param name="devicePoolBytesDefault">The CE device pool when Initialize gives no llm.BufPoolCfg.</param>
+    public SimulatedFabric(SimulatedWorld world, EngineProfile profile = EngineProfile.CE, long devicePoolBytesDefault = DevicePoolBytesDefault)
+        : this(Required(world).Loop, world.Topology, world.Memory, world.Network, profile, world.Injector, world.Trace, devicePoolBytesDefault)
+    {
+        world.Injector.ClusterStateChanged += OnClusterStateChanged;
+    }
+
     /// <summary>The event loop.</summary>
     public SimLoop Loop { get; }
 
@@ -98,6 +109,27 @@ public sealed class SimulatedFabric
     }
 
     internal SimulatedBackend? ListenerAt(string endpoint) => _listeners.GetValueOrDefault(endpoint);
+
+    private static SimulatedWorld Required(SimulatedWorld world)
+    {
+        ArgumentNullException.ThrowIfNull(world);
+        return world;
+    }
+
+    private void OnClusterStateChanged(ulong clusterId, bool crashed)
+    {
+        foreach (var instance in InstancesOf(clusterId))
+        {
+            if (crashed)
+            {
+                instance.Crash();
+            }
+            else
+            {
+                instance.Restart();
+            }
+        }
+    }
 
     internal void Register(SimulatedBackend backend)
     {

@@ -20,8 +20,8 @@ public readonly record struct LayerRange(int First, int Last)
     /// <summary>Whether the range selects every layer (its first layer is -1).</summary>
     public bool IsAll => First == -1;
 
-    /// <summary>Layers in the range; 0 when it selects every layer.</summary>
-    public int Count => IsAll ? 0 : Last - First + 1;
+    /// <summary>Layers in the range; 0 when it selects every layer. A long, so (0, int.MaxValue) does not overflow.</summary>
+    public long Count => IsAll ? 0 : (long)Last - First + 1;
 
     /// <summary>Whether the library accepts the range: both ends at least -1 and first not after last.</summary>
     public bool IsWellFormed => First >= -1 && Last >= -1 && First <= Last;

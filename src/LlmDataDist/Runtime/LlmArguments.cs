@@ -11,7 +11,7 @@ public static class LlmArguments
     {
         if (value <= TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be greater than zero (the library rejects a timeout <= 0).");
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be greater than zero.");
         }
 
         var milliseconds = Math.Ceiling(value.TotalMilliseconds);

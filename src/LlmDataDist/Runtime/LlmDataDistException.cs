@@ -49,7 +49,9 @@ public partial class LlmDataDistException : Exception
 
     private static string Describe(LlmStatus status, string operation, ClusterResults? clusters)
     {
-        var name = status.GetNativeName() ?? "status 0x" + ((uint)status).ToString("X8", CultureInfo.InvariantCulture);
+        // Runtime (ACL) codes are documented in decimal, LLM codes in hex: an unnamed code shows both.
+        var name = status.GetNativeName()
+            ?? $"status {((uint)status).ToString(CultureInfo.InvariantCulture)} (0x{((uint)status).ToString("X8", CultureInfo.InvariantCulture)})";
         var advice = status.GetAdvice();
         var text = $"{operation} failed with {name}: {status.GetDescription()}";
         if (advice.Length > 0)
