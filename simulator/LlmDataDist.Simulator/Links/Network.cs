@@ -174,8 +174,9 @@ public sealed class Network
         var blocksNs = slow.Scale(checked(blocks * route.PerBlockNs));
         if (blocksNs > 0 && bytes > 0)
         {
-            // The per-block cost as a rate cap: alone, the data phase then takes max(n g, S / B).
-            flow.CapBytesPerSecond = (long)Int128.Min(long.MaxValue, (Int128)bytes * SimTime.NsPerSecond / blocksNs);
+            // The per-block cost as a rate cap: alone, the data phase then takes max(n g, S / B). Rounded up, so the
+            // cap never makes the data phase longer than n g; the floor below then makes it exactly n g.
+            flow.CapBytesPerSecond = (long)Int128.Min(long.MaxValue, (((Int128)bytes * SimTime.NsPerSecond) + blocksNs - 1) / blocksNs);
         }
 
         if (slow != Ratio.One && route.Hops.Count > 0)

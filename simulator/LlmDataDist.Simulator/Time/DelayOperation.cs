@@ -16,8 +16,9 @@ internal sealed class DelayOperation : TaskCompletionSource, ICancelableEvent
     {
         if (cancellationToken.CanBeCanceled)
         {
+            // Cancel may be called from user code running under the loop's context: complete without it (see SimLoop).
             _registration = cancellationToken.UnsafeRegister(
-                static (state, token) => ((DelayOperation)state!).TrySetCanceled(token), this);
+                static (state, token) => SimLoop.CompleteInline(((DelayOperation)state!, token), static s => s.Item1.TrySetCanceled(s.token)), this);
         }
     }
 

@@ -10,12 +10,23 @@ namespace LlmDataDist.Simulator;
 /// the clock jumps to the next event only when nothing is runnable now. Nothing reaches the thread pool, which makes a
 /// run a pure function of its inputs.
 /// </summary>
+/// <remarks>
+/// <para>Why continuations stay on the loop even with <c>ConfigureAwait(false)</c>: the runtime runs such a
+/// continuation inline, on the completing thread, only where no custom synchronization context is current;
+/// elsewhere it queues it to the thread pool. So the loop completes its promises (delays, waits, timers, transfer
+/// outcomes) with no context current: <c>ConfigureAwait(false)</c> continuations then run inline on the loop thread,
+/// and continuations that captured the loop are posted back to its queue. Code after a
+/// <c>ConfigureAwait(false)</c> await therefore runs on the loop thread with no current context until it awaits a
+/// loop promise again; <c>await loop.Yield()</c> brings the context back (plain <c>Task.Yield()</c> there would go
+/// to the thread pool, and the loop would report it).</para>
+/// </remarks>
 public sealed class SimLoop : SynchronizationContext
 {
     /// <summary>The default number of events one <see cref="Run"/> may execute before it is declared a livelock.</summary>
     public const long StepsMaxDefault = 50_000_000;
 
     private static readonly SendOrPostCallback RunAction = static state => ((Action)state!)();
+    private static readonly SendOrPostCallback RunContinuation = static state => ((Action)state!)();
     private static readonly SendOrPostCallback FireHandle = static state => ((SimEventHandle)state!).Fire();
 
     // (time, sequence): the sequence breaks ties FIFO, so equal-time events keep their scheduling order.
@@ -156,7 +167,34 @@ public sealed class SimLoop : SynchronizationContext
             return;
         }
 
-        Enqueue(NowNs, d, state);
+        Enqueue(NowNs, d, state, userCode: true);
+    }
+
+    /// <summary>An awaitable that resumes the awaiting code through the loop's queue, with the loop as the current
+    /// synchronization context: a <c>Task.Yield()</c> that also works after <c>ConfigureAwait(false)</c>.</summary>
+    /// <returns>The awaitable.</returns>
+    public SimYieldAwaitable Yield() => new(this);
+
+    /// <summary>Runs <paramref name="complete"/> (which completes a task) with no synchronization context current, so
+    /// that the task's <c>ConfigureAwait(false)</c> continuations run inline on the loop thread instead of going to
+    /// the thread pool. Use it when simulator code completes a task from inside user-context code.</summary>
+    /// <typeparam name="TState">The state type.</typeparam>
+    /// <param name="state">Passed to <paramref name="complete"/>.</param>
+    /// <param name="complete">Completes the task.</param>
+    /// <returns>What <paramref name="complete"/> returns.</returns>
+    public static bool CompleteInline<TState>(TState state, Func<TState, bool> complete)
+    {
+        ArgumentNullException.ThrowIfNull(complete);
+        var saved = Current;
+        SetSynchronizationContext(null);
+        try
+        {
+            return complete(state);
+        }
+        finally
+        {
+            SetSynchronizationContext(saved);
+        }
     }
 
     /// <inheritdoc/>
@@ -192,7 +230,9 @@ public sealed class SimLoop : SynchronizationContext
 
     internal void RemovePendingWait(long id) => _pendingWaits.Remove(id);
 
-    private void Enqueue(long atNs, SendOrPostCallback callback, object? state)
+    internal void PostContinuation(Action continuation) => Enqueue(NowNs, RunContinuation, continuation, userCode: true);
+
+    private void Enqueue(long atNs, SendOrPostCallback callback, object? state, bool userCode = false)
     {
         AssertOnLoopThread();
         if (atNs < NowNs)
@@ -200,7 +240,7 @@ public sealed class SimLoop : SynchronizationContext
             throw new ArgumentOutOfRangeException(nameof(atNs), atNs, $"time never goes back: now is {NowNs} ns");
         }
 
-        _events.Enqueue(new QueuedEvent(callback, state), (atNs, _seq++));
+        _events.Enqueue(new QueuedEvent(callback, state, userCode), (atNs, _seq++));
     }
 
     private Task Pump(Func<Task> scenario)
@@ -240,6 +280,8 @@ public sealed class SimLoop : SynchronizationContext
 
                 NowNs = key.AtNs;
                 StepCount++;
+                // User continuations run under the loop's context; the simulator's own events under none (see remarks).
+                SetSynchronizationContext(next.UserCode ? this : null);
                 try
                 {
                     next.Callback(next.State);

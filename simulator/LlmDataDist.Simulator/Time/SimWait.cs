@@ -2,9 +2,9 @@ namespace LlmDataDist.Simulator;
 
 /// <summary>
 /// A promise completed by simulator code, registered with the loop under a description until it completes, so a
-/// deadlock report can say what is still awaited ("link lock npu0->npu8 held by pull #3"). Continuations run inline
-/// on the loop thread when it completes (no <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>), so even
-/// <c>ConfigureAwait(false)</c> continuations stay on the loop.
+/// deadlock report can say what is still awaited ("link lock npu0->npu8 held by pull #3"). It completes with no
+/// synchronization context current and without <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>, so
+/// <c>ConfigureAwait(false)</c> continuations run inline on the loop thread and the others are posted to the loop.
 /// </summary>
 /// <typeparam name="T">The result type.</typeparam>
 public sealed class SimWait<T>
@@ -29,17 +29,18 @@ public sealed class SimWait<T>
     /// <summary>Completes the wait with a value; false if it was already complete.</summary>
     /// <param name="result">The value.</param>
     /// <returns>Whether this call completed it.</returns>
-    public bool TrySetResult(T result) => Settle() && _source.TrySetResult(result);
+    public bool TrySetResult(T result) => Settle() && SimLoop.CompleteInline((_source, result), static s => s._source.TrySetResult(s.result));
 
     /// <summary>Completes the wait as canceled; false if it was already complete.</summary>
     /// <param name="cancellationToken">The token that caused the cancellation.</param>
     /// <returns>Whether this call completed it.</returns>
-    public bool TrySetCanceled(CancellationToken cancellationToken = default) => Settle() && _source.TrySetCanceled(cancellationToken);
+    public bool TrySetCanceled(CancellationToken cancellationToken = default) =>
+        Settle() && SimLoop.CompleteInline((_source, cancellationToken), static s => s._source.TrySetCanceled(s.cancellationToken));
 
     /// <summary>Completes the wait with an exception; false if it was already complete.</summary>
     /// <param name="exception">The exception.</param>
     /// <returns>Whether this call completed it.</returns>
-    public bool TrySetException(Exception exception) => Settle() && _source.TrySetException(exception);
+    public bool TrySetException(Exception exception) => Settle() && SimLoop.CompleteInline((_source, exception), static s => s._source.TrySetException(s.exception));
 
     /// <inheritdoc/>
     public override string ToString() => Description;
