@@ -74,7 +74,15 @@ namespace LlmDataDist.Generators
                     return;
                 }
 
-                spc.AddSource(unit.HintName, SourceText.From(text, Encoding.UTF8));
+                try
+                {
+                    spc.AddSource(unit.HintName, SourceText.From(text, Encoding.UTF8));
+                }
+                catch (System.ArgumentException ex)
+                {
+                    // A hint name taken twice (e.g. a header struct named like a generated type) loses one file, not all.
+                    spc.ReportDiagnostic(Diagnostic.Create(Diagnostics.Descriptors.InternalError, Location.None, unit.HintName + ": " + ex.Message));
+                }
             });
         }
     }

@@ -216,4 +216,36 @@ public class DiagnosticTests
 
         Assert.Contains($"'{defaultText}'", message, StringComparison.Ordinal);
     }
+
+    // ---- regressions found by PipelineRobustnessProperties ---------------------------------------------------
+
+    [Fact]
+    public void Struct_declared_twice_is_LLMDD0001_on_the_second_and_generates_one_file()
+    {
+        const string second = "struct IpInfo {\n  AscendString ip;\n};\n";
+        var header = Replace(SpecHeader, "/// One peer to link to or unlink from.", second + "/// One peer to link to or unlink from.");
+
+        var result = GeneratorHarness.Driver(GeneratorHarness.Spec(header)).RunGenerators(GeneratorHarness.Compilation(withRuntime: false)).GetRunResult();
+
+        Assert.Null(result.Results.Single().Exception);
+        var message = AssertOnly(result.Diagnostics, "LLMDD0001", Header, LineOf(header, second));
+        Assert.Contains("second declaration of 'IpInfo'", message, StringComparison.Ordinal);
+        Assert.Equal(14, result.GeneratedTrees.Length);
+        Assert.Contains("Port", result.Results.Single().GeneratedSources.Single(s => s.HintName == "IpInfo.g.cs").SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Per_cluster_results_without_a_cluster_list_are_reported_and_the_client_still_generates()
+    {
+        // The clusters parameter no longer maps, so the annotated per-cluster 'rets' has nothing to pair with.
+        var header = Replace(SpecHeader, "Status LinkLlmClusters(const std::vector<ClusterInfo> &clusters,", "Status LinkLlmClusters(const std::vector<PeerInfo> &clusters,");
+
+        var result = GeneratorHarness.Driver(GeneratorHarness.Spec(header)).RunGenerators(GeneratorHarness.Compilation(withRuntime: false)).GetRunResult();
+
+        Assert.Null(result.Results.Single().Exception);
+        Assert.Equal(["LLMDD0002", "LLMDD0006"], result.Diagnostics.Select(d => d.Id).Order(StringComparer.Ordinal));
+        var perCluster = result.Diagnostics.Single(d => d.Id == "LLMDD0006");
+        Assert.Equal((Annotations, LineOf(SpecAnnotations, "[param LinkLlmClusters.rets]") + 1), (perCluster.Location.GetLineSpan().Path, perCluster.Location.GetLineSpan().StartLinePosition.Line + 1));
+        Assert.Contains(result.Results.Single().GeneratedSources, s => s.HintName == "LlmDataDistClient.g.cs");
+    }
 }

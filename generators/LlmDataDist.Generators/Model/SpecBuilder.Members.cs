@@ -22,6 +22,12 @@ namespace LlmDataDist.Generators.Model
             var result = new List<EnumSpec>();
             foreach (var raw in _enums.Where(e => e.Namespace == _classNamespace))
             {
+                if (result.Any(e => e.NativeName == raw.Name))
+                {
+                    Report(Descriptors.UnknownConstruct, raw.Spot, "second declaration of '" + raw.Name + "'");
+                    continue;
+                }
+
                 result.Add(BuildEnum(raw.Name, raw));
             }
 
@@ -374,6 +380,22 @@ namespace LlmDataDist.Generators.Model
                 var hasDefault = p.Default is not null;
                 result.Add(new ParamSpec(p.Name, Names.Camel(p.Name), type, isOut, hasDefault ? (defaultExpression ?? "null") : null, usage,
                     Or(Value(section, "summary"), Or(DocParam(method.Doc, p.Name), "The " + p.Name + "."))));
+            }
+
+            // Per-cluster results pair with an input list of structs (the clusters); without one (e.g. its type did
+            // not map) there is nothing to pair them with, so the out list stays a plain list.
+            if (!result.Any(p => !p.IsOut && p.Type.Kind == TypeKind.List && p.Type.Args[0].Kind == TypeKind.Struct))
+            {
+                for (var i = 0; i < result.Count; i++)
+                {
+                    if (result[i].Usage == ParamUsage.PerClusterResults)
+                    {
+                        var section = Section("param", methodName + "." + result[i].NativeName);
+                        Report(Descriptors.UnknownAnnotationValue, section is null ? method.Spot : KeySpot(section, "usage"),
+                            "usage 'per-cluster' of " + methodName + "." + result[i].NativeName, "; the method has no input list of structs to pair the results with");
+                        result[i] = result[i] with { Usage = ParamUsage.Plain };
+                    }
+                }
             }
 
             return result;

@@ -84,12 +84,21 @@ namespace LlmDataDist.Generators.Model
                 _enumNames[e.NativeName] = e.ManagedName;
             }
 
+            // One generated file per type name: a second declaration of a name (a struct twice, or a struct named like
+            // an enum) is reported and skipped, never emitted twice.
+            var classStructs = new List<RawStruct>();
             foreach (var s in _structs.Where(s => s.Namespace == _classNamespace))
             {
-                _structNames.Add(s.Name);
+                if (_enumNames.ContainsKey(s.Name) || !_structNames.Add(s.Name))
+                {
+                    Report(Descriptors.UnknownConstruct, s.Spot, "second declaration of '" + s.Name + "'");
+                    continue;
+                }
+
+                classStructs.Add(s);
             }
 
-            var structs = _structs.Where(s => s.Namespace == _classNamespace).Select(BuildStruct).ToList();
+            var structs = classStructs.Select(BuildStruct).ToList();
             var statuses = BuildStatuses();
             var options = BuildOptions();
             var cls = BuildClass(rawClass);
