@@ -58,7 +58,7 @@ public class CalibrationTests(ITestOutputHelper output)
             var cells = new[] { 16L << 10, 128L << 10, 2L << 20 }.Select((b, i) =>
             {
                 var m = ModeledGBps(name, b);
-                return string.Create(CultureInfo.InvariantCulture, $"{row[i]:F1} / {m:F1} ({(m - row[i]) / row[i]:+0.0%;-0.0%})");
+                return string.Create(CultureInfo.InvariantCulture, $"{row[i]:F1} / {m:F1} ({(m - row[i]) / row[i] * 100:+0.0;-0.0;0.0}%)");
             });
             output.WriteLine($"| {name} | {string.Join(" | ", cells)} |");
         }
