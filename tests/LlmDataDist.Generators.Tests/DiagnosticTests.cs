@@ -10,9 +10,12 @@ public class DiagnosticTests
     private const string Header = GeneratorHarness.HeaderPath;
     private const string Annotations = GeneratorHarness.AnnotationsPath;
 
+    // The generator reads only additional files: one compilation serves every run.
+    private static readonly Microsoft.CodeAnalysis.CSharp.CSharpCompilation NoSources = GeneratorHarness.Compilation(withRuntime: false);
+
     private static ImmutableArray<Diagnostic> Run(string? header = null, string? annotations = null)
     {
-        var result = GeneratorHarness.Driver(GeneratorHarness.Spec(header, annotations)).RunGenerators(GeneratorHarness.Compilation(withRuntime: false)).GetRunResult();
+        var result = GeneratorHarness.Driver(GeneratorHarness.Spec(header, annotations)).RunGenerators(NoSources).GetRunResult();
         Assert.Null(result.Results.Single().Exception);
         return result.Diagnostics;
     }
@@ -51,7 +54,7 @@ public class DiagnosticTests
     {
         var header = Replace(SpecHeader, "struct IpInfo {", construct + "\n\nstruct IpInfo {");
 
-        var result = GeneratorHarness.Driver(GeneratorHarness.Spec(header)).RunGenerators(GeneratorHarness.Compilation(withRuntime: false)).GetRunResult();
+        var result = GeneratorHarness.Driver(GeneratorHarness.Spec(header)).RunGenerators(NoSources).GetRunResult();
 
         Assert.Null(result.Results.Single().Exception);
         var message = AssertOnly(result.Diagnostics, "LLMDD0001", Header, LineOf(header, construct));
@@ -139,7 +142,7 @@ public class DiagnosticTests
     {
         var header = "namespace llm_datadist {\nstruct Only { int32_t x = 0; };\n}\n";
 
-        var result = GeneratorHarness.Driver(GeneratorHarness.Spec(header, string.Empty)).RunGenerators(GeneratorHarness.Compilation(withRuntime: false)).GetRunResult();
+        var result = GeneratorHarness.Driver(GeneratorHarness.Spec(header, string.Empty)).RunGenerators(NoSources).GetRunResult();
 
         Assert.Null(result.Results.Single().Exception);
         AssertOnly(result.Diagnostics, "LLMDD0005", Header, 1);
@@ -225,7 +228,7 @@ public class DiagnosticTests
         const string second = "struct IpInfo {\n  AscendString ip;\n};\n";
         var header = Replace(SpecHeader, "/// One peer to link to or unlink from.", second + "/// One peer to link to or unlink from.");
 
-        var result = GeneratorHarness.Driver(GeneratorHarness.Spec(header)).RunGenerators(GeneratorHarness.Compilation(withRuntime: false)).GetRunResult();
+        var result = GeneratorHarness.Driver(GeneratorHarness.Spec(header)).RunGenerators(NoSources).GetRunResult();
 
         Assert.Null(result.Results.Single().Exception);
         var message = AssertOnly(result.Diagnostics, "LLMDD0001", Header, LineOf(header, second));
@@ -240,7 +243,7 @@ public class DiagnosticTests
         // The clusters parameter no longer maps, so the annotated per-cluster 'rets' has nothing to pair with.
         var header = Replace(SpecHeader, "Status LinkLlmClusters(const std::vector<ClusterInfo> &clusters,", "Status LinkLlmClusters(const std::vector<PeerInfo> &clusters,");
 
-        var result = GeneratorHarness.Driver(GeneratorHarness.Spec(header)).RunGenerators(GeneratorHarness.Compilation(withRuntime: false)).GetRunResult();
+        var result = GeneratorHarness.Driver(GeneratorHarness.Spec(header)).RunGenerators(NoSources).GetRunResult();
 
         Assert.Null(result.Results.Single().Exception);
         Assert.Equal(["LLMDD0002", "LLMDD0006"], result.Diagnostics.Select(d => d.Id).Order(StringComparer.Ordinal));

@@ -110,7 +110,7 @@ public class PipelineRobustnessProperties
     public Property Mutated_annotations_never_break_the_pipeline() =>
         Prop.ForAll(Mutations, mutations => PipelineCopes(GeneratorHarness.SpecHeader, Apply(GeneratorHarness.SpecAnnotations, mutations)));
 
-    [Property(MaxTest = 300)]
+    [Property(MaxTest = 200)]
     public Property Random_text_as_header_or_annotations_never_breaks_the_pipeline() =>
         Prop.ForAll(RandomText, RandomText, (header, annotations) =>
         {
