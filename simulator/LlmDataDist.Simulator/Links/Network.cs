@@ -145,6 +145,15 @@ public sealed class Network
             return wait.Task;
         }
 
+        // Registered first, so that a lost transfer waiting for its deadline can still be canceled.
+        if (cancellationToken.CanBeCanceled)
+        {
+            // Through the queue: the token may be canceled from inside network bookkeeping, or by a virtual timer.
+            flow.Registration = cancellationToken.UnsafeRegister(
+                static state => { var (network, f) = ((Network, Flow))state!; network._loop.Post(_ => network.OnCanceled(f), null); },
+                (this, flow));
+        }
+
         _faults?.OnTransferStarting(route);
         foreach (var hop in route.Hops)
         {
@@ -195,14 +204,6 @@ public sealed class Network
         if (deadlineNs != long.MaxValue)
         {
             flow.Deadline = _loop.Schedule(deadlineNs, () => OnDeadline(flow));
-        }
-
-        if (cancellationToken.CanBeCanceled)
-        {
-            // Through the queue: the token may be canceled from inside network bookkeeping, or by a virtual timer.
-            flow.Registration = cancellationToken.UnsafeRegister(
-                static state => { var (network, f) = ((Network, Flow))state!; network._loop.Post(_ => network.OnCanceled(f), null); },
-                (this, flow));
         }
 
         flow.DataStart = _loop.Schedule(SimTime.AddSaturating(now, latencyNs), () => OnDataStart(flow));

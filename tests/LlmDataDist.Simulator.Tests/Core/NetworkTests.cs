@@ -285,4 +285,29 @@ public class NetworkTests
         Assert.True(Run(5) >= HccsRouteLatencyNs);
         Assert.Contains(Enumerable.Range(6, 10).Select(s => Run((ulong)s)), d => d != Run(5));
     }
+
+    [Fact]
+    public void A_lost_transfer_waiting_for_its_deadline_can_still_be_canceled()
+    {
+        using var w = World();
+        var outcome = w.Run(async () =>
+        {
+            w.Network.SetLinkUp(w.Topology.GetLink("npu1.hccs.rx").Id, up: false);
+            using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(1), w.TimeProvider);
+            return await w.Network.TransferAsync(0, 1, 4096, 1, deadlineNs: 10 * Ms, cts.Token);
+        });
+        Assert.Equal(TransferStatus.Canceled, outcome.Status);
+        Assert.Equal(1 * Ms, outcome.EndNs);
+        Assert.Equal(0, w.Network.PendingTransferCount);
+    }
+
+    [Fact]
+    public void Host_to_device_transfers_use_PCIe()
+    {
+        using var w = World();
+        var route = w.Topology.FindRoute(Endpoint.Host(0), Endpoint.Npu(3));
+        var outcome = w.Run(() => w.Network.TransferAsync(route, 22_000_000, 1));
+        Assert.Equal(1_500 + Ms, outcome.DurationNs); // 22 MB at 22 GB/s plus one PCIe hop
+        Assert.Contains(w.Trace.Events, e => e.Actor.Name == "host0" && e.Args.Contains(new("route", "npu3.pcie.h2d")));
+    }
 }
