@@ -31,7 +31,7 @@ internal sealed class LinkRecord(SimulatedBackend peer, ulong peerClusterId, boo
     /// <summary>Transfers in flight over this record.</summary>
     public int Transfers { get; set; }
 
-    /// <summary>Set while an unlink of this record runs (CE: transfers then get LINK_BUSY).</summary>
+    /// <summary>Set while an unlink of this record runs (CE: transfers then get LINK_BUSY; HX: the record is marked destroyed, NOT_YET_LINK).</summary>
     public bool Unlinking { get; set; }
 
     /// <summary>HX: the peer's cache ids as read at the first transfer over this link, never refreshed (§9.17).</summary>

@@ -44,7 +44,7 @@ public sealed partial class SimulatedBackend
 
         var perTensor = RoundUp(geometry.TensorBytes, MemorySpace.AlignmentBytes);
         var needed = perTensor * desc.NumTensors * _npus.Count;
-        if (_poolUsedBytes + needed > (_options!.BufPoolBytes ?? _fabric.PoolBytesDefault))
+        if (_poolUsedBytes + needed > PoolBytes)
         {
             return Fail(LlmStatus.DeviceOutOfMemory);
         }
@@ -169,6 +169,9 @@ public sealed partial class SimulatedBackend
         _caches.Remove(cacheId); // an unknown id is SUCCESS too; the caller's memory is untouched
         return Done(LlmStatus.Success);
     }
+
+    /// <summary>CE's device pool: llm.BufPoolCfg buf_pool_size, or the fabric's default.</summary>
+    private long PoolBytes => _options!.BufPoolBytes ?? _fabric.PoolBytesDefault;
 
     private void Release(SimulatedCache cache)
     {

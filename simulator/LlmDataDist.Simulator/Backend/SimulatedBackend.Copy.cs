@@ -78,6 +78,9 @@ public sealed partial class SimulatedBackend
         return LlmStatus.Success;
     }
 
+    /// <summary>Device staging buffers of one block each that an H2D CopyKvBlocks needs (§9.14).</summary>
+    private const int StagingBuffers = 4;
+
     /// <inheritdoc />
     public ValueTask<LlmStatus> CopyKvBlocksAsync(Cache srcCache, Cache dstCache, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<IReadOnlyList<ulong>> dstBlocksList, CancellationToken cancellationToken = default)
     {
@@ -120,6 +123,13 @@ public sealed partial class SimulatedBackend
                 || srcBlocks.Any(b => b >= (ulong)s.Rows) || lists.Any(l => l.Any(b => b >= (ulong)d.Rows)))
             {
                 return LlmStatus.ParamInvalid;
+            }
+
+            // H2D stages through four device buffers of one block each, taken from the device pool (§9.14 step 6):
+            // without room for them the call is DEVICE_OUT_OF_MEMORY and nothing is copied.
+            if (srcHost && _poolUsedBytes + (StagingBuffers * RoundUp(s.Stride, MemorySpace.AlignmentBytes)) > PoolBytes)
+            {
+                return LlmStatus.DeviceOutOfMemory;
             }
 
             return CopyBlockLists(src, dst, s, d, srcBlocks, lists) ?? LlmStatus.Success;

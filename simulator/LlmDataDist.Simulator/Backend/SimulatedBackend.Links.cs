@@ -36,7 +36,7 @@ public sealed partial class SimulatedBackend
         ObjectDisposedException.ThrowIf(_disposed, this);
         var start = _fabric.Loop.NowNs;
         var rets = new List<LlmStatus>();
-        var status = await LinkAsync(clusters, rets, timeoutInMillis, cancellationToken).ConfigureAwait(true);
+        var status = await LinkAsync(clusters, rets, timeoutInMillis, cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "LinkLlmClusters", status, ("clusters", Ids(clusters)), ("rets", string.Join(',', rets)));
         return new LinkLlmClustersResult(status, rets);
     }
@@ -61,7 +61,7 @@ public sealed partial class SimulatedBackend
 
         if (Profile == EngineProfile.CE)
         {
-            var ce = await CeLinkOperationChecksAsync(clusters, timeoutMs, cancellationToken).ConfigureAwait(true);
+            var ce = await CeLinkOperationChecksAsync(clusters, timeoutMs, cancellationToken).ConfigureAwait(false);
             if (ce != LlmStatus.Success)
             {
                 return ce;
@@ -78,7 +78,7 @@ public sealed partial class SimulatedBackend
             var handshakes = plans.Select(p => p.Status == LlmStatus.Success ? HandshakeAsync(p, deadline, cancellationToken) : Task.FromResult(p)).ToList();
             foreach (var done in handshakes)
             {
-                var plan = await done.ConfigureAwait(true);
+                var plan = await done.ConfigureAwait(false);
                 rets.Add(plan.Status);
             }
         }
@@ -128,7 +128,7 @@ public sealed partial class SimulatedBackend
         if (_linkOperationRunning)
         {
             // The engine waits timeout_in_millis *micro*seconds for the other operation (a unit slip kept as is).
-            await _fabric.Loop.Delay(timeoutMs * SimTime.NsPerUs, cancellationToken).ConfigureAwait(true);
+            await _fabric.Loop.Delay(timeoutMs * SimTime.NsPerUs, cancellationToken).ConfigureAwait(false);
             if (_linkOperationRunning)
             {
                 return LlmStatus.ProcessingLink;
@@ -226,7 +226,7 @@ public sealed partial class SimulatedBackend
             return plan with { Status = LlmStatus.LinkFailed };
         }
 
-        var request = await ControlMessageAsync(server, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(true);
+        var request = await ControlMessageAsync(server, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
         if (request != TransferStatus.Completed)
         {
             return plan with { Status = request == TransferStatus.TimedOut ? TimeoutStatus : LlmStatus.LinkFailed };
@@ -246,16 +246,22 @@ public sealed partial class SimulatedBackend
             server._links[ClusterId] = serverSide;
         }
 
-        var answer = await ControlMessageAsync(server, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(true);
+        var answer = await ControlMessageAsync(server, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false);
         var setUp = SimTime.AddSaturating(_fabric.Loop.NowNs, _fabric.LinkSetupNs);
         if (answer != TransferStatus.Completed || setUp > deadlineNs)
         {
-            await DelayUntilAsync(Math.Min(setUp, deadlineNs), cancellationToken).ConfigureAwait(true);
+            await DelayUntilAsync(Math.Min(setUp, deadlineNs), cancellationToken).ConfigureAwait(false);
             // CE: the handshake was sent but not completed in time: rolling back cannot reach the prompt, which keeps its record.
+            // HX: a failed cluster leaves no record on either side (§6.3 HX step 6, "Simulator: leave no record").
+            if (Profile == EngineProfile.HX && serverSide is not null && server.Holds(serverSide))
+            {
+                server._links.Remove(ClusterId);
+            }
+
             return plan with { Status = Profile == EngineProfile.CE ? LlmStatus.NotifyPromptUnlinkFailed : TimeoutStatus };
         }
 
-        await DelayUntilAsync(setUp, cancellationToken).ConfigureAwait(true);
+        await DelayUntilAsync(setUp, cancellationToken).ConfigureAwait(false);
         var clientSide = new LinkRecord(server, plan.Key, isClient: true, plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList(),
             plan.Cluster.RemoteIpInfos.Select(i => i.Ip).ToList())
         {
@@ -278,7 +284,7 @@ public sealed partial class SimulatedBackend
         ObjectDisposedException.ThrowIf(_disposed, this);
         var start = _fabric.Loop.NowNs;
         var rets = new List<LlmStatus>();
-        var status = await UnlinkAsync(clusters, rets, timeoutInMillis, forceFlag, cancellationToken).ConfigureAwait(true);
+        var status = await UnlinkAsync(clusters, rets, timeoutInMillis, forceFlag, cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "UnlinkLlmClusters", status, ("clusters", Ids(clusters)), ("force", forceFlag ? "1" : "0"), ("rets", string.Join(',', rets)));
         return new UnlinkLlmClustersResult(status, rets);
     }
@@ -293,7 +299,7 @@ public sealed partial class SimulatedBackend
 
         if (Profile == EngineProfile.CE)
         {
-            var ce = await CeLinkOperationChecksAsync(clusters, timeoutMs, cancellationToken).ConfigureAwait(true);
+            var ce = await CeLinkOperationChecksAsync(clusters, timeoutMs, cancellationToken).ConfigureAwait(false);
             if (ce != LlmStatus.Success)
             {
                 return ce;
@@ -312,8 +318,8 @@ public sealed partial class SimulatedBackend
             foreach (var cluster in clusters)
             {
                 var ret = Profile == EngineProfile.CE
-                    ? await CeUnlinkOneAsync(cluster, force, seen, deadline, cancellationToken).ConfigureAwait(true)
-                    : await HxUnlinkOneAsync(cluster, force, deadline, cancellationToken).ConfigureAwait(true);
+                    ? await CeUnlinkOneAsync(cluster, force, seen, deadline, cancellationToken).ConfigureAwait(false)
+                    : await HxUnlinkOneAsync(cluster, force, deadline, cancellationToken).ConfigureAwait(false);
                 rets.Add(ret);
             }
         }
@@ -371,27 +377,41 @@ public sealed partial class SimulatedBackend
             return LlmStatus.LinkBusy;
         }
 
-        _links.Remove(cluster.RemoteClusterId);
         if (force)
         {
+            _links.Remove(cluster.RemoteClusterId);
             return LlmStatus.Success;
         }
 
         if (record.IsHalfOpen)
         {
+            _links.Remove(cluster.RemoteClusterId);
             return LlmStatus.NotifyPromptUnlinkFailed; // the local side is gone; the prompt must unlink itself
         }
 
+        // The record stays visible, marked, while the prompt is notified: a transfer starting meanwhile gets
+        // LINK_BUSY, not NOT_YET_LINK (§10, transfer vs unlink of the same link). It is removed whatever the
+        // notification's outcome (§6.4: the local record is removed on NOTIFY_PROMPT_UNLINK_FAILED and on timeout).
         record.Unlinking = true;
-        var notice = await ControlMessageAsync(record.Peer, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(true);
-        if (notice == TransferStatus.Completed)
+        try
         {
-            record.Peer.RemoveMirror(record);
-            var ack = await ControlMessageAsync(record.Peer, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(true);
-            return ack == TransferStatus.TimedOut ? LlmStatus.WaitProcTimeout : LlmStatus.Success;
-        }
+            var notice = await ControlMessageAsync(record.Peer, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
+            if (notice == TransferStatus.Completed)
+            {
+                record.Peer.RemoveMirror(record);
+                var ack = await ControlMessageAsync(record.Peer, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false);
+                return ack == TransferStatus.TimedOut ? LlmStatus.WaitProcTimeout : LlmStatus.Success;
+            }
 
-        return notice == TransferStatus.TimedOut ? LlmStatus.WaitProcTimeout : LlmStatus.NotifyPromptUnlinkFailed;
+            return notice == TransferStatus.TimedOut ? LlmStatus.WaitProcTimeout : LlmStatus.NotifyPromptUnlinkFailed;
+        }
+        finally
+        {
+            if (Holds(record))
+            {
+                _links.Remove(record.PeerClusterId);
+            }
+        }
     }
 
     private async Task<LlmStatus> HxUnlinkOneAsync(ClusterInfo cluster, bool force, long deadlineNs, CancellationToken cancellationToken)
@@ -401,7 +421,9 @@ public sealed partial class SimulatedBackend
         {
             if (record is not null)
             {
-                await WaitIdleAsync(record, cancellationToken).ConfigureAwait(true);
+                // Marked destroyed first: a transfer starting while the unlink waits is NOT_YET_LINK (§10).
+                record.Unlinking = true;
+                await WaitIdleAsync(record, cancellationToken).ConfigureAwait(false);
                 _links.Remove(cluster.RemoteClusterId);
             }
 
@@ -420,7 +442,7 @@ public sealed partial class SimulatedBackend
             return LlmStatus.UnlinkFailed;
         }
 
-        var notice = await ControlMessageAsync(listener, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(true);
+        var notice = await ControlMessageAsync(listener, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
         if (notice != TransferStatus.Completed)
         {
             return notice == TransferStatus.TimedOut ? LlmStatus.Timeout : LlmStatus.UnlinkFailed;
@@ -428,14 +450,16 @@ public sealed partial class SimulatedBackend
 
         if (record is not null)
         {
-            await WaitIdleAsync(record, cancellationToken).ConfigureAwait(true);
+            record.Unlinking = true; // marked destroyed once the peer answered (§10); earlier failures keep it usable
+            await WaitIdleAsync(record, cancellationToken).ConfigureAwait(false);
             _links.Remove(cluster.RemoteClusterId);
         }
 
         // The peer removes its record under this instance's real id: a wrong id above leaves ours half-open (§6.1).
         if (listener._links.TryGetValue(ClusterId, out var theirs) && theirs.Peer == this)
         {
-            await listener.WaitIdleAsync(theirs, cancellationToken).ConfigureAwait(true);
+            theirs.Unlinking = true;
+            await listener.WaitIdleAsync(theirs, cancellationToken).ConfigureAwait(false);
             listener._links.Remove(ClusterId);
         }
 
@@ -456,7 +480,7 @@ public sealed partial class SimulatedBackend
         // Bounded by the transfers' own deadlines: each poll is one transfer-completion event away at most.
         while (record.Transfers > 0)
         {
-            await _fabric.Loop.Delay(SimTime.NsPerUs, cancellationToken).ConfigureAwait(true);
+            await _fabric.Loop.Delay(SimTime.NsPerUs, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -469,7 +493,7 @@ public sealed partial class SimulatedBackend
             return TransferStatus.Failed;
         }
 
-        var outcome = await _fabric.TransferAsync(from.Value, to.Value, SimulatedFabric.ControlMessageBytes, 1, deadlineNs, cancellationToken).ConfigureAwait(true);
+        var outcome = await _fabric.TransferAsync(from.Value, to.Value, SimulatedFabric.ControlMessageBytes, 1, deadlineNs, cancellationToken).ConfigureAwait(false);
         if (outcome.Status == TransferStatus.Canceled)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -483,7 +507,7 @@ public sealed partial class SimulatedBackend
         var wait = atNs - _fabric.Loop.NowNs;
         if (wait > 0)
         {
-            await _fabric.Loop.Delay(wait, cancellationToken).ConfigureAwait(true);
+            await _fabric.Loop.Delay(wait, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -17,7 +17,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(extParam);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var start = _fabric.Loop.NowNs;
-        var status = await PullAsync(srcCacheIndex, dstCache, extParam, size, batchIndex, blocks: null, cancellationToken).ConfigureAwait(true);
+        var status = await PullAsync(srcCacheIndex, dstCache, extParam, size, batchIndex, blocks: null, cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PullKvCache", status, ("src", $"{srcCacheIndex.ClusterId}/{srcCacheIndex.CacheId}[{srcCacheIndex.BatchIndex}]"), ("dst", $"{dstCache.CacheId}[{batchIndex}]"));
         return status;
     }
@@ -32,7 +32,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(extParam);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var start = _fabric.Loop.NowNs;
-        var status = await PullAsync(srcCacheIndex, dstCache, extParam, -1, 0, (srcBlocks, dstBlocks), cancellationToken).ConfigureAwait(true);
+        var status = await PullAsync(srcCacheIndex, dstCache, extParam, -1, 0, (srcBlocks, dstBlocks), cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PullKvBlocks", status, ("src", $"{srcCacheIndex.ClusterId}/{srcCacheIndex.CacheId}"), ("dst", dstCache.CacheId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("blocks", srcBlocks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         return status;
     }
@@ -101,7 +101,7 @@ public sealed partial class SimulatedBackend
             var peer = record!.Peer;
             if (!ce)
             {
-                var snapshot = await SnapshotAsync(record, deadline, cancellationToken).ConfigureAwait(true);
+                var snapshot = await SnapshotAsync(record, deadline, cancellationToken).ConfigureAwait(false);
                 if (snapshot != LlmStatus.Success)
                 {
                     return (snapshot, null, null);
@@ -146,7 +146,7 @@ public sealed partial class SimulatedBackend
             }
 
             return (LlmStatus.Success, s, segments);
-        }, d, cancellationToken).ConfigureAwait(true);
+        }, d, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -157,7 +157,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(extParam);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var start = _fabric.Loop.NowNs;
-        var status = await PushAsync(srcCache, dstCacheIndex, extParam, size, srcBatchIndex, blocks: null, cancellationToken).ConfigureAwait(true);
+        var status = await PushAsync(srcCache, dstCacheIndex, extParam, size, srcBatchIndex, blocks: null, cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PushKvCache", status, ("src", $"{srcCache.CacheId}[{srcBatchIndex}]"), ("dst", $"{dstCacheIndex.ClusterId}/{dstCacheIndex.CacheId}[{dstCacheIndex.BatchIndex}]"));
         return status;
     }
@@ -172,7 +172,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(extParam);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var start = _fabric.Loop.NowNs;
-        var status = await PushAsync(srcCache, dstCacheIndex, extParam, -1, 0, (srcBlocks, dstBlocks), cancellationToken).ConfigureAwait(true);
+        var status = await PushAsync(srcCache, dstCacheIndex, extParam, -1, 0, (srcBlocks, dstBlocks), cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PushKvBlocks", status, ("src", srcCache.CacheId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("dst", $"{dstCacheIndex.ClusterId}/{dstCacheIndex.CacheId}"), ("blocks", srcBlocks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         return status;
     }
@@ -239,7 +239,7 @@ public sealed partial class SimulatedBackend
                 var peer = record!.Peer;
                 if (!ce)
                 {
-                    var snapshot = await SnapshotAsync(record, deadline, cancellationToken).ConfigureAwait(true);
+                    var snapshot = await SnapshotAsync(record, deadline, cancellationToken).ConfigureAwait(false);
                     if (snapshot != LlmStatus.Success)
                     {
                         return (snapshot, null, null);
@@ -285,7 +285,7 @@ public sealed partial class SimulatedBackend
                 }
 
                 return (LlmStatus.Success, d, segments);
-            }, s, cancellationToken).ConfigureAwait(true);
+            }, s, cancellationToken).ConfigureAwait(false);
             if (layerStatus != LlmStatus.Success)
             {
                 return layerStatus;
@@ -316,6 +316,10 @@ public sealed partial class SimulatedBackend
                 return LlmStatus.Failed;
             }
         }
+        else if (record.Unlinking)
+        {
+            return LlmStatus.NotYetLink; // HX: the record is marked destroyed by a running unlink (§10)
+        }
 
         return LlmStatus.Success;
     }
@@ -328,8 +332,8 @@ public sealed partial class SimulatedBackend
             return LlmStatus.Success;
         }
 
-        var request = await ControlMessageAsync(record.Peer, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(true);
-        var answer = request == TransferStatus.Completed ? await ControlMessageAsync(record.Peer, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(true) : request;
+        var request = await ControlMessageAsync(record.Peer, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
+        var answer = request == TransferStatus.Completed ? await ControlMessageAsync(record.Peer, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false) : request;
         if (answer != TransferStatus.Completed)
         {
             return LlmStatus.Timeout;
@@ -350,7 +354,7 @@ public sealed partial class SimulatedBackend
         var deadline = SimTime.AddSaturating(_fabric.Loop.NowNs, _options!.SyncWaitMs * SimTime.NsPerMs);
         if (record.Fault is { } fault || record.IsHalfOpen)
         {
-            await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(true);
+            await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
             record.Fault ??= TimeoutStatus;
             return record.Fault.Value;
         }
@@ -358,7 +362,7 @@ public sealed partial class SimulatedBackend
         record.Transfers++;
         try
         {
-            var (status, remote, segments) = await plan(deadline).ConfigureAwait(true);
+            var (status, remote, segments) = await plan(deadline).ConfigureAwait(false);
             if (status != LlmStatus.Success)
             {
                 return status;
@@ -367,7 +371,7 @@ public sealed partial class SimulatedBackend
             var (source, destination) = pull ? (remote!, local) : (local, remote!);
             var (sourceNpu, destinationNpu) = pull ? (record.Peer.Npu!.Value, Npu!.Value) : (Npu!.Value, record.Peer.Npu!.Value);
             var bytes = segments!.Sum(s => s.Bytes);
-            var outcome = await _fabric.TransferAsync(sourceNpu, destinationNpu, bytes, Runs(segments!), deadline, cancellationToken).ConfigureAwait(true);
+            var outcome = await _fabric.TransferAsync(sourceNpu, destinationNpu, bytes, Runs(segments!), deadline, cancellationToken).ConfigureAwait(false);
             switch (outcome.Status)
             {
                 case TransferStatus.Completed:
@@ -377,7 +381,7 @@ public sealed partial class SimulatedBackend
                     return LlmStatus.Failed;
                 default:
                     // Timed out, or the path went down: the engine sees nothing until its wait expires.
-                    await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(true);
+                    await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
                     record.Fault = TimeoutStatus;
                     return TimeoutStatus;
             }

@@ -172,7 +172,111 @@ public sealed class SimulatedFabric
         {
             var backend = new SimulatedBackend(fabric, server, clusterId, role);
             fabric.Register(backend);
-            return backend;
+            return new ContextFreeCompletion(backend);
+        }
+    }
+
+    /// <summary>
+    /// Fix: an instance's calls that wait in virtual time finish inside a continuation that runs under the loop's
+    /// synchronization context, and .NET runs a task's <c>ConfigureAwait(false)</c> continuations on the thread pool
+    /// when the task completes under a non-default context. The typed client awaits the backend with
+    /// <c>ConfigureAwait(false)</c>, so its Link, Unlink, Pull and Push calls left the loop (a deadlock report, or
+    /// "work arrived from a thread other than the loop thread"). This wrapper completes every such call with no
+    /// context current (<see cref="SimLoop.CompleteInline"/>), so those continuations run inline on the loop at the
+    /// same virtual time. Calls that complete synchronously pass straight through; the instance itself is the one
+    /// <see cref="InstancesOf"/> returns.
+    /// </summary>
+    private sealed class ContextFreeCompletion(SimulatedBackend inner) : ILlmDataDistBackend
+    {
+        public ValueTask<LlmStatus> InitializeAsync(IReadOnlyDictionary<string, string> options, CancellationToken cancellationToken = default) =>
+            Inline(inner.InitializeAsync(options, cancellationToken));
+
+        public ValueTask ShutdownAsync(CancellationToken cancellationToken = default)
+        {
+            var call = inner.ShutdownAsync(cancellationToken);
+            return call.IsCompleted ? call : new ValueTask(Inline(new ValueTask<bool>(Completion(call.AsTask()))).AsTask());
+        }
+
+        public ValueTask<LlmStatus> SetRoleAsync(LlmRole role, IReadOnlyDictionary<string, string> options, CancellationToken cancellationToken = default) =>
+            Inline(inner.SetRoleAsync(role, options, cancellationToken));
+
+        public ValueTask<LinkLlmClustersResult> LinkLlmClustersAsync(IReadOnlyList<ClusterInfo> clusters, int timeoutInMillis, CancellationToken cancellationToken = default) =>
+            Inline(inner.LinkLlmClustersAsync(clusters, timeoutInMillis, cancellationToken));
+
+        public ValueTask<UnlinkLlmClustersResult> UnlinkLlmClustersAsync(IReadOnlyList<ClusterInfo> clusters, int timeoutInMillis, bool forceFlag, CancellationToken cancellationToken = default) =>
+            Inline(inner.UnlinkLlmClustersAsync(clusters, timeoutInMillis, forceFlag, cancellationToken));
+
+        public ValueTask<AllocateCacheResult> AllocateCacheAsync(CacheDesc cacheDesc, CancellationToken cancellationToken = default) =>
+            Inline(inner.AllocateCacheAsync(cacheDesc, cancellationToken));
+
+        public ValueTask<LlmStatus> DeallocateCacheAsync(long cacheId, CancellationToken cancellationToken = default) =>
+            Inline(inner.DeallocateCacheAsync(cacheId, cancellationToken));
+
+        public ValueTask<LlmStatus> PullKvCacheAsync(CacheIndex srcCacheIndex, Cache dstCache, uint batchIndex, long size, KvCacheExtParam extParam, CancellationToken cancellationToken = default) =>
+            Inline(inner.PullKvCacheAsync(srcCacheIndex, dstCache, batchIndex, size, extParam, cancellationToken));
+
+        public ValueTask<LlmStatus> PullKvBlocksAsync(CacheIndex srcCacheIndex, Cache dstCache, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<ulong> dstBlocks, KvCacheExtParam extParam, CancellationToken cancellationToken = default) =>
+            Inline(inner.PullKvBlocksAsync(srcCacheIndex, dstCache, srcBlocks, dstBlocks, extParam, cancellationToken));
+
+        public ValueTask<LlmStatus> CopyKvCacheAsync(Cache srcCache, Cache dstCache, uint srcBatchIndex, uint dstBatchIndex, ulong offset, long size, CancellationToken cancellationToken = default) =>
+            Inline(inner.CopyKvCacheAsync(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size, cancellationToken));
+
+        public ValueTask<LlmStatus> CopyKvBlocksAsync(Cache srcCache, Cache dstCache, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<IReadOnlyList<ulong>> dstBlocksList, CancellationToken cancellationToken = default) =>
+            Inline(inner.CopyKvBlocksAsync(srcCache, dstCache, srcBlocks, dstBlocksList, cancellationToken));
+
+        public ValueTask<LlmStatus> PushKvCacheAsync(Cache srcCache, CacheIndex dstCacheIndex, uint srcBatchIndex, long size, KvCacheExtParam extParam, CancellationToken cancellationToken = default) =>
+            Inline(inner.PushKvCacheAsync(srcCache, dstCacheIndex, srcBatchIndex, size, extParam, cancellationToken));
+
+        public ValueTask<LlmStatus> PushKvBlocksAsync(Cache srcCache, CacheIndex dstCacheIndex, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<ulong> dstBlocks, KvCacheExtParam extParam, CancellationToken cancellationToken = default) =>
+            Inline(inner.PushKvBlocksAsync(srcCache, dstCacheIndex, srcBlocks, dstBlocks, extParam, cancellationToken));
+
+        public ValueTask<RegisterKvCacheResult> RegisterKvCacheAsync(CacheDesc cacheDesc, IReadOnlyList<ulong> addrs, RegisterCfg cfg, CancellationToken cancellationToken = default) =>
+            Inline(inner.RegisterKvCacheAsync(cacheDesc, addrs, cfg, cancellationToken));
+
+        public ValueTask<LlmStatus> UnregisterKvCacheAsync(long cacheId, CancellationToken cancellationToken = default) =>
+            Inline(inner.UnregisterKvCacheAsync(cacheId, cancellationToken));
+
+        public void Dispose() => inner.Dispose();
+
+        private static async Task<bool> Completion(Task task)
+        {
+            await task.ConfigureAwait(true);
+            return true;
+        }
+
+        private static ValueTask<T> Inline<T>(ValueTask<T> call)
+        {
+            if (call.IsCompleted)
+            {
+                return call;
+            }
+
+            // ExecuteSynchronously on the default scheduler runs the hand-over inline wherever the call completes
+            // (on the loop thread), whatever context is current; CompleteInline then clears the context.
+            var done = new TaskCompletionSource<T>();
+            call.AsTask().ContinueWith(
+                static (task, state) => SimLoop.CompleteInline((Task: task, Done: (TaskCompletionSource<T>)state!), static s => s.Task.Status switch
+                {
+                    TaskStatus.RanToCompletion => s.Done.TrySetResult(s.Task.Result),
+                    TaskStatus.Canceled => s.Done.TrySetCanceled(CancellationTokenOfCanceled(s.Task)),
+                    _ => s.Done.TrySetException(s.Task.Exception!.InnerExceptions),
+                }),
+                done, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return new ValueTask<T>(done.Task);
+        }
+
+        private static CancellationToken CancellationTokenOfCanceled(Task task)
+        {
+            try
+            {
+                task.GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException ex)
+            {
+                return ex.CancellationToken;
+            }
+
+            return CancellationToken.None;
         }
     }
 }

@@ -1,0 +1,378 @@
+using System.Globalization;
+using LlmDataDist.Simulator.Backend;
+using LlmDataDist.Simulator.Semantics;
+
+namespace LlmDataDist.Simulator.Scenarios;
+
+/// <summary>
+/// Runs a <see cref="ScenarioSpec"/> in a fresh <see cref="SimulatedWorld"/>, through the typed client as a serving
+/// system would use it: every instance initializes, decoders link to every prompt, requests are prefilled, their KV
+/// blocks pulled with PullKvBlocks, and held while decoding. A pull that breaks its link triggers the documented
+/// recovery (force unlink on both sides, link again). Same spec, same result, bit for bit.
+/// </summary>
+public sealed class DisaggregatedScenario : IDisposable
+{
+    private const ushort ListenPort = 26000;
+
+    private readonly ScenarioSpec _spec;
+    private readonly SimulatedWorld _world;
+    private readonly SimulatedFabric _fabric;
+    private readonly SimRandom _random;
+    private readonly List<Instance> _prompts = [];
+    private readonly List<Instance> _decoders = [];
+    private readonly List<RequestRecord> _records = [];
+    private readonly IProgress<double>? _progress;
+    private int _inFlight;
+    private int _relinks;
+
+    private DisaggregatedScenario(ScenarioSpec spec, IProgress<double>? progress)
+    {
+        _spec = spec;
+        _progress = progress;
+        var topology = spec.TopologyKind.ToUpperInvariant() switch
+        {
+            "A2" => Topology.A2(spec.Servers),
+            "A3" => Topology.A3(spec.Servers),
+            _ => throw new ArgumentException($"unknown topology '{spec.TopologyKind}': use a2 or a3", nameof(spec)),
+        };
+        var perServer = topology.NpusOf(0).Count;
+        if (spec.Prompts < 1 || spec.Decoders < 1 || spec.Prompts + spec.Decoders > topology.Npus.Count)
+        {
+            throw new ArgumentException($"{spec.Prompts}P{spec.Decoders}D needs 2..{topology.Npus.Count} NPUs on this topology", nameof(spec));
+        }
+
+        var faults = spec.ChaosSeed is { } chaos
+            ? FaultPlan.Chaos(chaos, topology.Npus.Count, horizonNs: spec.DurationNs)
+            : FaultPlan.None;
+        _world = new SimulatedWorld(spec.Seed, topology, faults, new SimulationOptions(MetadataOnly: spec.MetadataOnly));
+        _fabric = new SimulatedFabric(_world, spec.Profile, devicePoolBytesDefault: long.MaxValue / 4);
+        _random = _world.Random.Fork();
+        _ = perServer;
+    }
+
+    /// <summary>The world the scenario runs in (its trace, for export).</summary>
+    public SimulatedWorld World => _world;
+
+    /// <summary>Returns the world's pooled buffers.</summary>
+    public void Dispose() => _world.Dispose();
+
+    /// <summary>Runs a scenario to completion.</summary>
+    /// <param name="spec">What to run.</param>
+    /// <param name="progress">Receives the fraction of the arrival window done, in virtual time.</param>
+    /// <returns>The scenario (for its world and trace; dispose it) and its result.</returns>
+    public static (DisaggregatedScenario Scenario, ScenarioResult Result) Run(ScenarioSpec spec, IProgress<double>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var scenario = new DisaggregatedScenario(spec, progress);
+        var result = scenario._world.Run(scenario.MainAsync);
+        return (scenario, result);
+    }
+
+    private sealed class Instance(int index, ulong clusterId, int npu, int server, int deviceId, LlmDataDistClient client, string ip)
+    {
+        public int Index { get; } = index;
+
+        public ulong ClusterId { get; } = clusterId;
+
+        public int Npu { get; } = npu;
+
+        public int Server { get; } = server;
+
+        public int DeviceId { get; } = deviceId;
+
+        public LlmDataDistClient Client { get; } = client;
+
+        public string Ip { get; } = ip;
+
+        public Cache Pool { get; set; } = new();
+
+        public Stack<ulong> FreeBlocks { get; } = new();
+
+        public long BusyUntilNs { get; set; }
+    }
+
+    private async Task<ScenarioResult> MainAsync()
+    {
+        await SetUpAsync().ConfigureAwait(true);
+        var meanGapNs = (long)(SimTime.NsPerSecond / _spec.RequestsPerSecond);
+        var tick = Math.Max(1, _spec.DurationNs / 100);
+        for (var at = tick; at <= _spec.DurationNs; at += tick)
+        {
+            var fraction = (double)at / _spec.DurationNs;
+            _world.Loop.At(at, () => _progress?.Report(fraction));
+        }
+
+        var requests = new List<Task>();
+        var id = 0;
+        // Bounded by the arrival window: every turn moves virtual time forward by at least 1 ns.
+        while (true)
+        {
+            var gap = Math.Max(1, _random.ExponentialNs(meanGapNs));
+            if (_world.NowNs + gap > _spec.DurationNs)
+            {
+                break;
+            }
+
+            await _world.Loop.Delay(gap).ConfigureAwait(true);
+            requests.Add(RequestAsync(id++));
+        }
+
+        await Task.WhenAll(requests).ConfigureAwait(true);
+        foreach (var instance in _prompts.Concat(_decoders))
+        {
+            await instance.Client.DisposeAsync().ConfigureAwait(true);
+        }
+
+        return new ScenarioResult(_spec, [.. _records.OrderBy(r => r.Id)], _world.NowNs, _world.Trace.HashHex, _world.Trace.Count, _relinks, _world.Faults.ToString());
+    }
+
+    private async Task SetUpAsync()
+    {
+        var topology = _world.Topology;
+        // Prompts fill the first server(s), decoders the NPUs after them: 1P1D on two servers crosses RoCE.
+        var npus = topology.Npus.OrderBy(n => n.ServerIndex).ThenBy(n => n.DeviceId).ToList();
+        var decoderStart = Math.Max(_spec.Prompts, topology.NpusOf(0).Count * ((_spec.Prompts + topology.NpusOf(0).Count - 1) / topology.NpusOf(0).Count));
+        if (decoderStart + _spec.Decoders > npus.Count)
+        {
+            decoderStart = _spec.Prompts; // not enough servers to separate them: share
+        }
+
+        var clientOptions = new LlmDataDistClientOptions { TimeProvider = _world.TimeProvider };
+        for (var p = 0; p < _spec.Prompts; p++)
+        {
+            _prompts.Add(Create(p, 100UL + (ulong)p, npus[p], LlmRole.Prompt, clientOptions));
+        }
+
+        for (var d = 0; d < _spec.Decoders; d++)
+        {
+            _decoders.Add(Create(d, 200UL + (ulong)d, npus[decoderStart + d], LlmRole.Decoder, clientOptions));
+        }
+
+        foreach (var prompt in _prompts)
+        {
+            var options = new LlmDataDistOptions { DeviceId = prompt.DeviceId, ListenIpInfo = new System.Net.IPEndPoint(System.Net.IPAddress.Parse(prompt.Ip), ListenPort) };
+            await prompt.Client.InitializeAsync(options).ConfigureAwait(true);
+        }
+
+        foreach (var decoder in _decoders)
+        {
+            var options = new LlmDataDistOptions { DeviceId = decoder.DeviceId };
+            if (_spec.Profile == EngineProfile.HX)
+            {
+                options.ListenIpInfo = new System.Net.IPEndPoint(System.Net.IPAddress.Parse(decoder.Ip), ListenPort);
+            }
+
+            await decoder.Client.InitializeAsync(options).ConfigureAwait(true);
+        }
+
+        foreach (var instance in _prompts.Concat(_decoders))
+        {
+            instance.Pool = await PoolAsync(instance).ConfigureAwait(true);
+            for (var b = _spec.BlocksPerInstance - 1; b >= 0; b--)
+            {
+                instance.FreeBlocks.Push((ulong)b);
+            }
+        }
+
+        // HX reads the peer's cache table at a link's first transfer: caches exist before linking, as the docs ask.
+        foreach (var decoder in _decoders)
+        {
+            await decoder.Client.LinkLlmClustersAsync([.. _prompts.Select(p => ClusterTo(decoder, p))]).ConfigureAwait(true);
+        }
+    }
+
+    private Instance Create(int index, ulong clusterId, NpuInfo npu, LlmRole role, LlmDataDistClientOptions options)
+    {
+        var backend = _fabric.Factory(npu.ServerIndex).Create(clusterId, role);
+        var ip = string.Create(CultureInfo.InvariantCulture, $"10.{npu.ServerIndex}.0.{npu.DeviceId + 1}");
+        return new Instance(index, clusterId, npu.Id, npu.ServerIndex, npu.DeviceId, new LlmDataDistClient(backend, options), ip);
+    }
+
+    private async Task<Cache> PoolAsync(Instance instance)
+    {
+        var desc = _spec.KvModel.PoolDesc(_spec.BlocksPerInstance);
+        if (_spec.Profile == EngineProfile.CE)
+        {
+            return await instance.Client.AllocateCacheAsync(desc).ConfigureAwait(true);
+        }
+
+        var bytes = desc.Shape[0] * desc.Shape[1];
+        var addresses = new List<ulong>();
+        for (var t = 0; t < desc.NumTensors; t++)
+        {
+            var buffer = _world.Memory.Device(instance.Npu).Allocate(bytes, $"cluster{instance.ClusterId}/pool/t{t}");
+            if (buffer.Status != AllocationStatus.Success)
+            {
+                throw new InvalidOperationException($"HBM of npu{instance.Npu} cannot hold the KV pool: lower BlocksPerInstance");
+            }
+
+            addresses.Add(buffer.Buffer!.Address);
+        }
+
+        var id = await instance.Client.RegisterKvCacheAsync(desc, addresses, new RegisterCfg()).ConfigureAwait(true);
+        return new Cache(id, addresses, desc);
+    }
+
+    private static ClusterInfo ClusterTo(Instance decoder, Instance prompt) => new()
+    {
+        RemoteClusterId = prompt.ClusterId,
+        LocalIpInfos = [new IpInfo { Ip = decoder.Ip }],
+        RemoteIpInfos = [new IpInfo { Ip = prompt.Ip, Port = ListenPort }],
+    };
+
+    private async Task RequestAsync(int id)
+    {
+        var arrival = _world.NowNs;
+        var prompt = _prompts[id % _prompts.Count];
+        var tokens = (int)_random.NextInt64(Math.Max(1, _spec.PromptTokensMean / 2), (_spec.PromptTokensMean * 3 / 2) + 1);
+        var blocks = _spec.KvModel.BlocksFor(tokens);
+        var bytes = blocks * _spec.KvModel.BlockBytes * _spec.KvModel.Tensors;
+        RequestRecord Record(string outcome, int decoder = -1, long start = 0, long end = 0, bool? verified = null) =>
+            new(id, prompt.Index, decoder, tokens, blocks, bytes, arrival, start, end, outcome, verified);
+
+        if (prompt.FreeBlocks.Count < blocks)
+        {
+            _records.Add(Record("dropped: prompt KV pool full"));
+            return;
+        }
+
+        var srcBlocks = Take(prompt, blocks);
+        _inFlight++;
+        try
+        {
+            // Prefill: one request at a time per prompt instance, in arrival order.
+            var prefillStart = Math.Max(_world.NowNs, prompt.BusyUntilNs);
+            prompt.BusyUntilNs = prefillStart + (tokens * _spec.PrefillNsPerToken);
+            await _world.Loop.Delay(prompt.BusyUntilNs - _world.NowNs).ConfigureAwait(true);
+            WritePattern(prompt, srcBlocks, id);
+
+            var decoder = _decoders[id % _decoders.Count];
+            if (decoder.FreeBlocks.Count < blocks)
+            {
+                _records.Add(Record("dropped: decoder KV pool full", decoder.Index));
+                return;
+            }
+
+            var dstBlocks = Take(decoder, blocks);
+            var start = _world.NowNs;
+            var outcome = await PullAsync(decoder, prompt, srcBlocks, dstBlocks).ConfigureAwait(true);
+            var end = _world.NowNs;
+            bool? verified = outcome == "ok" && !_spec.MetadataOnly ? Matches(prompt, srcBlocks, decoder, dstBlocks) : null;
+            _records.Add(Record(outcome, decoder.Index, start, end, verified));
+            Give(prompt, srcBlocks);
+            srcBlocks = [];
+            // Decoding holds the blocks on the decoder; the run ends when the last request has decoded.
+            await _world.Loop.Delay(Math.Max(1, _spec.OutputTokensMean * _spec.DecodeNsPerToken)).ConfigureAwait(true);
+            Give(decoder, dstBlocks);
+        }
+        finally
+        {
+            Give(prompt, srcBlocks);
+            _inFlight--;
+        }
+    }
+
+    private async Task<string> PullAsync(Instance decoder, Instance prompt, ulong[] srcBlocks, ulong[] dstBlocks)
+    {
+        try
+        {
+            await decoder.Client.PullKvBlocksAsync(new CacheIndex(prompt.ClusterId, prompt.Pool.CacheId, 0), decoder.Pool, srcBlocks, dstBlocks).ConfigureAwait(true);
+            return "ok";
+        }
+        catch (LlmDataDistException ex)
+        {
+            if (ex.Status is LlmStatus.WaitProcTimeout or LlmStatus.Timeout)
+            {
+                await RelinkAsync(decoder, prompt).ConfigureAwait(true);
+            }
+
+            return ex.Status.IsKnown() ? ex.Status.ToString() : ex.StatusCode.ToString(CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>The documented recovery of a broken link: force unlink on both sides, then link again from the client.</summary>
+    private async Task RelinkAsync(Instance decoder, Instance prompt)
+    {
+        var cluster = ClusterTo(decoder, prompt);
+        await decoder.Client.UnlinkLlmClustersAsync([cluster], forceFlag: true).ConfigureAwait(true);
+        var reverse = new ClusterInfo
+        {
+            RemoteClusterId = decoder.ClusterId,
+            LocalIpInfos = [new IpInfo { Ip = prompt.Ip }],
+            RemoteIpInfos = [new IpInfo { Ip = decoder.Ip, Port = ListenPort }],
+        };
+        try
+        {
+            await prompt.Client.UnlinkLlmClustersAsync([reverse], forceFlag: true).ConfigureAwait(true);
+            var results = await decoder.Client.LinkLlmClustersAsync([cluster]).ConfigureAwait(true);
+            _relinks += results.AllSucceeded ? 1 : 0;
+        }
+        catch (LlmDataDistException)
+        {
+            // Still broken (the fault is active): the next failing pull tries again.
+        }
+    }
+
+    private static ulong[] Take(Instance instance, int blocks)
+    {
+        var taken = new ulong[blocks];
+        for (var i = 0; i < blocks; i++)
+        {
+            taken[i] = instance.FreeBlocks.Pop();
+        }
+
+        return taken;
+    }
+
+    private static void Give(Instance instance, ulong[] blocks)
+    {
+        for (var i = blocks.Length - 1; i >= 0; i--)
+        {
+            instance.FreeBlocks.Push(blocks[i]);
+        }
+    }
+
+    /// <summary>With real bytes, the prompt's blocks carry the request's id, so a misrouted block cannot pass verification.</summary>
+    private void WritePattern(Instance prompt, ulong[] blocks, int id)
+    {
+        if (_spec.MetadataOnly)
+        {
+            return;
+        }
+
+        var blockBytes = _spec.KvModel.BlockBytes;
+        var data = new byte[blockBytes];
+        for (var t = 0; t < prompt.Pool.TensorAddrs.Count; t++)
+        {
+            foreach (var block in blocks)
+            {
+                for (var i = 0; i < data.Length; i++)
+                {
+                    data[i] = unchecked((byte)((id * 131) + (t * 17) + ((int)block * 7) + i));
+                }
+
+                _world.Memory.TryResolve(prompt.Pool.TensorAddrs[t] + (block * (ulong)blockBytes), blockBytes, out var range);
+                range.Write(data);
+            }
+        }
+    }
+
+    private bool Matches(Instance prompt, ulong[] srcBlocks, Instance decoder, ulong[] dstBlocks)
+    {
+        var blockBytes = _spec.KvModel.BlockBytes;
+        for (var t = 0; t < prompt.Pool.TensorAddrs.Count; t++)
+        {
+            for (var j = 0; j < srcBlocks.Length; j++)
+            {
+                _world.Memory.TryResolve(prompt.Pool.TensorAddrs[t] + (srcBlocks[j] * (ulong)blockBytes), blockBytes, out var source);
+                _world.Memory.TryResolve(decoder.Pool.TensorAddrs[t] + (dstBlocks[j] * (ulong)blockBytes), blockBytes, out var destination);
+                if (!source.Span.SequenceEqual(destination.Span))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,38 @@
+namespace LlmDataDist.Simulator.Scenarios;
+
+/// <summary>
+/// The KV-cache layout of a model, as a paged cache: K and V of every layer are tensors of
+/// [blocks, BlockTokens × BytesPerTokenPerTensor] bytes.
+/// </summary>
+/// <param name="Name">Preset name.</param>
+/// <param name="Layers">Transformer layers (each has a K and a V tensor).</param>
+/// <param name="BytesPerTokenPerTensor">Bytes one token adds to one K (or V) tensor.</param>
+/// <param name="BlockTokens">Tokens per block.</param>
+public sealed record KvModel(string Name, int Layers, int BytesPerTokenPerTensor, int BlockTokens)
+{
+    /// <summary>A dense 8B-class model in FP16: 8 KV heads × 128 dims × 2 bytes = 2 KiB per token per tensor, 32 layers, 128-token blocks (hardware-model.md, arithmetic from the public config).</summary>
+    public static KvModel Dense8B { get; } = new("dense-8b", 32, 2048, 128);
+
+    /// <summary>A toy model whose caches are small enough to move real bytes and verify them in every request.</summary>
+    public static KvModel Tiny { get; } = new("tiny", 2, 64, 16);
+
+    /// <summary>The presets by name.</summary>
+    public static IReadOnlyList<KvModel> Presets { get; } = [Dense8B, Tiny];
+
+    /// <summary>Tensors per cache: K and V per layer.</summary>
+    public int Tensors => Layers * 2;
+
+    /// <summary>Bytes of one block of one tensor.</summary>
+    public long BlockBytes => (long)BlockTokens * BytesPerTokenPerTensor;
+
+    /// <summary>Blocks a prompt of this many tokens needs.</summary>
+    /// <param name="tokens">Prompt tokens.</param>
+    /// <returns>The block count.</returns>
+    public int BlocksFor(int tokens) => (tokens + BlockTokens - 1) / BlockTokens;
+
+    /// <summary>The paged cache description of a pool of blocks: int8 so that one element is one byte.</summary>
+    /// <param name="blocks">Blocks in the pool.</param>
+    /// <returns>The description.</returns>
+    public CacheDesc PoolDesc(int blocks) =>
+        new() { NumTensors = (uint)Tensors, DataType = DataType.Int8, Shape = [blocks, BlockBytes] };
+}

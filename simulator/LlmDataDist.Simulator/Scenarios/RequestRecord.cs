@@ -1,0 +1,26 @@
+namespace LlmDataDist.Simulator.Scenarios;
+
+/// <summary>What happened to one request, in virtual ns.</summary>
+/// <param name="Id">Request number.</param>
+/// <param name="Prompt">Prompt instance index.</param>
+/// <param name="Decoder">Decoder instance index (-1 when it never reached one).</param>
+/// <param name="Tokens">Prompt tokens.</param>
+/// <param name="Blocks">KV blocks.</param>
+/// <param name="Bytes">KV bytes moved.</param>
+/// <param name="ArrivalNs">Arrival.</param>
+/// <param name="PullStartNs">The pull started (0 when none).</param>
+/// <param name="PullEndNs">The pull ended (0 when none).</param>
+/// <param name="Outcome">"ok", a status name, or why it was dropped.</param>
+/// <param name="Verified">With real bytes: the decoder's blocks equal the prompt's.</param>
+public sealed record RequestRecord(int Id, int Prompt, int Decoder, int Tokens, int Blocks, long Bytes, long ArrivalNs, long PullStartNs, long PullEndNs,
+    string Outcome, bool? Verified)
+{
+    /// <summary>Whether the KV cache reached the decoder.</summary>
+    public bool Succeeded => Outcome == "ok";
+
+    /// <summary>Time of the pull.</summary>
+    public long PullNs => PullEndNs - PullStartNs;
+
+    /// <summary>Arrival to KV on the decoder (time to first token, minus the first decode step).</summary>
+    public long ReadyNs => PullEndNs - ArrivalNs;
+}

@@ -1,0 +1,50 @@
+namespace LlmDataDist.Simulator.Scenarios;
+
+/// <summary>The outcome of a scenario run.</summary>
+/// <param name="Spec">What ran.</param>
+/// <param name="Requests">Every request, in arrival order.</param>
+/// <param name="VirtualNs">Virtual time at the end of the run.</param>
+/// <param name="TraceHash">The trace's 64-bit hash (hex): equal for equal seeds and specs.</param>
+/// <param name="TraceEvents">Events in the trace.</param>
+/// <param name="Relinks">Links rebuilt after a broken transfer.</param>
+/// <param name="Faults">The fault plan, printed for replay.</param>
+public sealed record ScenarioResult(ScenarioSpec Spec, IReadOnlyList<RequestRecord> Requests, long VirtualNs, string TraceHash, long TraceEvents, int Relinks, string Faults)
+{
+    /// <summary>Requests whose KV reached a decoder.</summary>
+    public int Succeeded => Requests.Count(r => r.Succeeded);
+
+    /// <summary>Bytes pulled successfully.</summary>
+    public long BytesMoved => Requests.Where(r => r.Succeeded).Sum(r => r.Bytes);
+
+    /// <summary>Requests whose bytes were compared (real-bytes runs) and matched.</summary>
+    public int Verified => Requests.Count(r => r.Verified == true);
+
+    /// <summary>Requests whose bytes were compared and did not match: must be zero.</summary>
+    public int Corrupted => Requests.Count(r => r.Verified == false);
+
+    /// <summary>Outcome counts, most frequent first.</summary>
+    public IReadOnlyList<(string Outcome, int Count)> Outcomes =>
+        [.. Requests.GroupBy(r => r.Outcome).Select(g => (g.Key, g.Count())).OrderByDescending(x => x.Item2).ThenBy(x => x.Key, StringComparer.Ordinal)];
+
+    /// <summary>A percentile of the successful pulls' durations, in ns (nearest rank).</summary>
+    /// <param name="percent">0..100.</param>
+    /// <returns>The duration, or 0 when no pull succeeded.</returns>
+    public long PullPercentileNs(double percent) => Percentile(Requests.Where(r => r.Succeeded).Select(r => r.PullNs), percent);
+
+    /// <summary>A percentile of arrival-to-KV-ready times, in ns.</summary>
+    /// <param name="percent">0..100.</param>
+    /// <returns>The duration, or 0 when no request succeeded.</returns>
+    public long ReadyPercentileNs(double percent) => Percentile(Requests.Where(r => r.Succeeded).Select(r => r.ReadyNs), percent);
+
+    private static long Percentile(IEnumerable<long> values, double percent)
+    {
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0)
+        {
+            return 0;
+        }
+
+        var rank = (int)Math.Ceiling(percent / 100 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+}

@@ -1,0 +1,55 @@
+using LlmDataDist.Simulator.Semantics;
+
+namespace LlmDataDist.Simulator.Scenarios;
+
+/// <summary>
+/// An xPyD disaggregated-serving workload: prompts (prefill) on the first server(s), decoders on the next, requests
+/// arriving as a seeded Poisson process; each request is prefilled on a prompt, its KV blocks pulled by a decoder
+/// with PullKvBlocks, then decoded while the decoder holds the blocks.
+/// </summary>
+/// <param name="Seed">Seed of the world and of the request stream.</param>
+/// <param name="TopologyKind">"a2" or "a3".</param>
+/// <param name="Servers">Servers in the topology.</param>
+/// <param name="Prompts">Prompt instances (P).</param>
+/// <param name="Decoders">Decoder instances (D).</param>
+/// <param name="Profile">Engine profile reproduced.</param>
+/// <param name="Model">KV layout.</param>
+/// <param name="RequestsPerSecond">Mean arrival rate.</param>
+/// <param name="PromptTokensMean">Mean prompt length; each request draws uniformly within ±50 %.</param>
+/// <param name="OutputTokensMean">Mean output length; decoding holds the blocks that long.</param>
+/// <param name="PrefillNsPerToken">Prefill compute per prompt token on one instance.</param>
+/// <param name="DecodeNsPerToken">Time per output token (TPOT).</param>
+/// <param name="DurationNs">Arrivals stop after this much virtual time; in-flight requests then finish.</param>
+/// <param name="BlocksPerInstance">KV pool of every instance, in blocks.</param>
+/// <param name="MetadataOnly">Keep sizes, not bytes (scale runs); with bytes, every pull is verified.</param>
+/// <param name="ChaosSeed">When set, faults are drawn by FaultPlan.Chaos from this seed.</param>
+public sealed record ScenarioSpec(
+    ulong Seed = 42,
+    string TopologyKind = "a2",
+    int Servers = 2,
+    int Prompts = 1,
+    int Decoders = 1,
+    EngineProfile Profile = EngineProfile.CE,
+    KvModel? Model = null,
+    double RequestsPerSecond = 20,
+    int PromptTokensMean = 2048,
+    int OutputTokensMean = 128,
+    long PrefillNsPerToken = 20_000,
+    long DecodeNsPerToken = 20_000_000,
+    long DurationNs = SimTime.NsPerSecond,
+    int BlocksPerInstance = 1024,
+    bool MetadataOnly = true,
+    ulong? ChaosSeed = null)
+{
+    /// <summary>The built-in default: 1P1D on two Atlas 800I A2 servers, CE, a dense 8B model, one virtual second.</summary>
+    public static ScenarioSpec Default { get; } = new();
+
+    /// <summary>The model, defaulting to <see cref="KvModel.Dense8B"/>.</summary>
+    public KvModel KvModel => Model ?? KvModel.Dense8B;
+
+    /// <summary>Readable one-line form, for reports and replay.</summary>
+    /// <returns>The text.</returns>
+    public override string ToString() =>
+        $"{Prompts}P{Decoders}D on {Servers}x{TopologyKind.ToUpperInvariant()} {Profile} model={KvModel.Name} rate={RequestsPerSecond}/s prompt~{PromptTokensMean} out~{OutputTokensMean} " +
+        $"duration={SimTime.Format(DurationNs)} seed={Seed}{(ChaosSeed is { } c ? $" chaos={c}" : string.Empty)}{(MetadataOnly ? " metadata-only" : " bytes")}";
+}
