@@ -94,12 +94,15 @@ public sealed class DisaggregatedScenario : IDisposable
     private async Task<ScenarioResult> MainAsync()
     {
         await SetUpAsync().ConfigureAwait(true);
+        // The arrival window opens once every instance is set up and linked.
+        var windowStart = _world.NowNs;
+        var windowEnd = windowStart + _spec.DurationNs;
         var meanGapNs = (long)(SimTime.NsPerSecond / _spec.RequestsPerSecond);
         var tick = Math.Max(1, _spec.DurationNs / 100);
         for (var at = tick; at <= _spec.DurationNs; at += tick)
         {
             var fraction = (double)at / _spec.DurationNs;
-            _world.Loop.At(at, () => _progress?.Report(fraction));
+            _world.Loop.At(windowStart + at, () => _progress?.Report(fraction));
         }
 
         var requests = new List<Task>();
@@ -108,7 +111,7 @@ public sealed class DisaggregatedScenario : IDisposable
         while (true)
         {
             var gap = Math.Max(1, _random.ExponentialNs(meanGapNs));
-            if (_world.NowNs + gap > _spec.DurationNs)
+            if (_world.NowNs + gap > windowEnd)
             {
                 break;
             }

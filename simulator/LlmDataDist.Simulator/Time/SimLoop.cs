@@ -30,7 +30,7 @@ public sealed class SimLoop : SynchronizationContext
     private static readonly SendOrPostCallback FireHandle = static state => ((SimEventHandle)state!).Fire();
 
     // (time, sequence): the sequence breaks ties FIFO, so equal-time events keep their scheduling order.
-    private readonly PriorityQueue<QueuedEvent, (long AtNs, long Seq)> _events = new();
+    private readonly PriorityQueue<QueuedEvent, EventKey> _events = new();
 
     // Keyed by registration order, so reports list the oldest wait first, identically on every run.
     private readonly SortedDictionary<long, string> _pendingWaits = [];
@@ -240,7 +240,7 @@ public sealed class SimLoop : SynchronizationContext
             throw new ArgumentOutOfRangeException(nameof(atNs), atNs, $"time never goes back: now is {NowNs} ns");
         }
 
-        _events.Enqueue(new QueuedEvent(callback, state, userCode), (atNs, _seq++));
+        _events.Enqueue(new QueuedEvent(callback, state, userCode), new EventKey(atNs, _seq++));
     }
 
     private Task Pump(Func<Task> scenario)
@@ -253,6 +253,7 @@ public sealed class SimLoop : SynchronizationContext
 
         var saved = Current;
         SetSynchronizationContext(this);
+        var userContext = true;
         try
         {
             var root = scenario() ?? throw new InvalidOperationException("the scenario returned a null task");
@@ -281,7 +282,12 @@ public sealed class SimLoop : SynchronizationContext
                 NowNs = key.AtNs;
                 StepCount++;
                 // User continuations run under the loop's context; the simulator's own events under none (see remarks).
-                SetSynchronizationContext(next.UserCode ? this : null);
+                // Switching only on change keeps the common run of simulator events free of thread-static writes.
+                if (next.UserCode != userContext)
+                {
+                    userContext = next.UserCode;
+                    SetSynchronizationContext(userContext ? this : null);
+                }
                 try
                 {
                     next.Callback(next.State);
