@@ -20,9 +20,9 @@ namespace LlmDataDist.Generators.Emit
             w.Line("public " + spec.ManagedName + "()");
             w.Line("{");
             w.Line("}");
-            w.Line();
             if (spec.Fields.Count > 0)
             {
+                w.Line();
                 w.Summary("Creates an instance with every field given.");
                 foreach (var field in spec.Fields)
                 {
@@ -38,20 +38,20 @@ namespace LlmDataDist.Generators.Emit
                 }
 
                 w.Line("}");
-                w.Line();
             }
 
             foreach (var field in spec.Fields)
             {
+                w.Line();
                 w.Summary(field.Summary);
                 w.Line("/// <remarks>C++: <c>" + field.NativeName + "</c>.</remarks>");
                 var initial = field.DefaultExpression ?? TypeNames.EmptyValue(field.Type, ns);
                 w.Line("public " + TypeNames.Of(field.Type, ns) + " " + field.ManagedName + " { get; init; }" + (initial is null ? string.Empty : " = " + initial + ";"));
-                w.Line();
             }
 
             if (spec.Fields.Any(f => TypeNames.IsSequence(f.Type)))
             {
+                w.Line();
                 ContentEquality(w, spec, ns);
             }
 

@@ -34,5 +34,4 @@ public sealed partial record CacheIndex
     /// <summary>The remote row for PullKvCache and PushKvCache; must be 0 for the block calls.</summary>
     /// <remarks>C++: <c>batch_index</c>.</remarks>
     public uint BatchIndex { get; init; }
-
 }

@@ -28,5 +28,4 @@ public sealed partial record IpInfo
     /// <summary>Remote entries: the peer's listen port. Local entries: ignored by HX, passed to the device by CE.</summary>
     /// <remarks>C++: <c>port</c>.</remarks>
     public ushort Port { get; init; } = 0;
-
 }

@@ -34,5 +34,4 @@ public sealed partial record KvCacheExtParam
     /// <summary>Tensors per layer (2: K and V); 0 is invalid.</summary>
     /// <remarks>C++: <c>tensor_num_per_layer</c>.</remarks>
     public byte TensorNumPerLayer { get; init; } = 2;
-
 }

@@ -11,5 +11,4 @@ public sealed partial record RegisterCfg
     public RegisterCfg()
     {
     }
-
 }
