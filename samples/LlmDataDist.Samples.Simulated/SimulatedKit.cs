@@ -55,8 +55,8 @@ public static class SimulatedKit
     /// <summary>Bytes of one row (a batch of a contiguous cache, a block of a paged one).</summary>
     public static long RowBytes(CacheDesc desc) => TensorBytes(desc) / desc.Shape[0];
 
-    /// <summary>HX caches are caller memory: allocate device memory for every tensor and register it.</summary>
-    /// <returns>The cache, or null when an allocation failed (a fault) and nothing was registered.</returns>
+    /// <summary>HX caches are caller memory: allocates device memory for every tensor of a cache, to register.</summary>
+    /// <returns>One address per tensor, or null when an allocation failed (a fault); nothing is left allocated then.</returns>
     public static ulong[]? AllocateTensors(SimulatedWorld world, int server, CacheDesc desc, string tag)
     {
         var space = world.Memory.Device(NpuOf(world, server));
