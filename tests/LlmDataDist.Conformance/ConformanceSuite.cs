@@ -23,10 +23,11 @@ public abstract partial class ConformanceSuite
     /// <returns>The harness.</returns>
     protected abstract IConformanceHarness CreateHarness(ConformanceProfile profile);
 
-    /// <summary>Runs a scenario on a fresh harness of the profile.</summary>
+    /// <summary>Runs a scenario on a fresh harness of the profile; every status any backend returns in it is checked
+    /// against the statuses the reference lists for that method (<see cref="ReferenceStatuses"/>).</summary>
     protected void Scenario(ConformanceProfile profile, Func<IConformanceHarness, Task> body)
     {
-        using var harness = CreateHarness(profile);
+        using var harness = new CheckedHarness(CreateHarness(profile));
         harness.Run(() => body(harness));
     }
 

@@ -1,0 +1,79 @@
+namespace LlmDataDist.Conformance;
+
+// §9.13–9.14 rules not covered by the Copy file: tensor counts, address counts, empty caches, unequal strides,
+// unresolvable addresses, and the H2D staging memory of CopyKvBlocks.
+public abstract partial class ConformanceSuite
+{
+    [Fact]
+    public void CE_CopyKvCache_writes_only_the_sources_tensor_count_and_rejects_a_destination_with_fewer() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        var b = await InitializedAsync(h);
+        var two = (await b.AllocateCacheAsync(Small with { NumTensors = 2 })).Cache;
+        var three = (await b.AllocateCacheAsync(Small with { NumTensors = 3 })).Cache;
+        Fill(h, two, 1);
+        Fill(h, three, 2);
+        var source = Snapshot(h, two);
+        var before = Snapshot(h, three);
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvCacheAsync(three, two, 0, 0, 0, -1)); // UB→sim
+        AssertOnlyChanged(source, Snapshot(h, two), []);
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvBlocksAsync(three, two, [0], [[1]]));
+        AssertOnlyChanged(source, Snapshot(h, two), []);
+        Assert.Equal(LlmStatus.Success, await b.CopyKvCacheAsync(two, three, 1, 2, 0, -1));
+        AssertOnlyChanged(before, Snapshot(h, three), [(0, 128, Slice(source[0], 64, 64)), (1, 128, Slice(source[1], 64, 64))]);
+    });
+
+    [Fact]
+    public void CE_copies_need_one_address_per_tensor_and_a_sizable_description() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        var b = await InitializedAsync(h);
+        var cache = (await b.AllocateCacheAsync(Small with { NumTensors = 2 })).Cache;
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvCacheAsync(cache with { TensorAddrs = [cache.TensorAddrs[0]] }, cache, 0, 1, 0, -1));
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvCacheAsync(cache, cache with { TensorAddrs = [.. cache.TensorAddrs, cache.TensorAddrs[0]] }, 0, 1, 0, -1));
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvCacheAsync(cache with { CacheDesc = cache.CacheDesc with { DataType = DataType.Undefined } }, cache, 0, 1, 0, -1));
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvCacheAsync(cache with { CacheDesc = cache.CacheDesc with { Shape = [4, 0] } }, cache, 0, 1, 0, -1));
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvCacheAsync(cache with { TensorAddrs = [0x10, 0x20] }, cache, 0, 1, 0, -1)); // resolves to nothing
+        // No tensors and no addresses: every check passes and nothing is copied.
+        var empty = new Cache(-1, [], Small with { NumTensors = 0 });
+        Assert.Equal(LlmStatus.Success, await b.CopyKvCacheAsync(empty, empty, 0, 0, 0, -1));
+        Assert.Equal(LlmStatus.Success, await b.CopyKvBlocksAsync(empty, empty, [0], [[1]]));
+    });
+
+    [Fact]
+    public void CE_CopyKvCache_between_caches_of_different_strides_and_of_a_scalar_shape() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        var b = await InitializedAsync(h);
+        var tall = (await b.AllocateCacheAsync(new CacheDesc { NumTensors = 1, DataType = DataType.Int32, Shape = [8, 16] })).Cache; // rows of 64
+        var wide = (await b.AllocateCacheAsync(new CacheDesc { NumTensors = 1, DataType = DataType.Int32, Shape = [4, 32] })).Cache; // rows of 128
+        Fill(h, tall, 1);
+        Fill(h, wide, 2);
+        var source = Snapshot(h, tall);
+        var before = Snapshot(h, wide);
+        Assert.Equal(LlmStatus.Success, await b.CopyKvCacheAsync(tall, wide, 7, 3, 0, -1));
+        AssertOnlyChanged(before, Snapshot(h, wide), [(0, 3 * 128, Slice(source[0], 7 * 64, 64))]);
+        // An empty shape is a scalar tensor with one row (4 bytes of int32).
+        var scalar = new Cache(-1, [h.AllocateDeviceMemory(0, 0, 4)], new CacheDesc { NumTensors = 1, DataType = DataType.Int32, Shape = [] });
+        h.Write(scalar.TensorAddrs[0], [9, 9, 9, 9]);
+        Assert.Equal(LlmStatus.Success, await b.CopyKvCacheAsync(scalar, tall, 0, 0, 0, -1));
+        Assert.Equal(new byte[] { 9, 9, 9, 9 }, h.Read(tall.TensorAddrs[0], 4));
+    });
+
+    [Fact]
+    public void CE_host_to_device_CopyKvBlocks_needs_device_staging_memory_and_device_to_host_does_not() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        // Pool of 2560 bytes; each Small tensor takes 512; staging takes 4 blocks of 64 bytes, each rounded to 512.
+        var b = await InitializedAsync(h, (LlmOptionKeys.BufPoolCfg, "{\"buf_pool_size\": 2560}"));
+        var host = new Cache(-1, [h.AllocateHostMemory(0, 256)], Small with { Placement = CachePlacement.Host });
+        h.Write(host.TensorAddrs[0], Pattern(256, 7, 0));
+        var device = (await b.AllocateCacheAsync(Small)).Cache;
+        Assert.Equal(LlmStatus.Success, await b.CopyKvBlocksAsync(host, device, [0], [[1]]));       // 512 used, 2048 free
+        var filler = (await b.AllocateCacheAsync(Small)).Cache;                                      // 1024 used, 1536 free
+        Fill(h, device, 3);
+        var before = Snapshot(h, device);
+        Assert.Equal(LlmStatus.DeviceOutOfMemory, await b.CopyKvBlocksAsync(host, device, [2], [[3]]));
+        AssertOnlyChanged(before, Snapshot(h, device), []);
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvBlocksAsync(host, device, [2], [[3], [9]])); // argument checks come first
+        Assert.Equal(LlmStatus.Success, await b.CopyKvBlocksAsync(device, host, [1], [[2]]));         // D2H needs no staging
+        Assert.Equal(LlmStatus.Success, await b.DeallocateCacheAsync(filler.CacheId));
+        Assert.Equal(LlmStatus.Success, await b.CopyKvBlocksAsync(host, device, [2], [[3]]));
+    });
+}
