@@ -5,6 +5,9 @@ namespace LlmDataDist;
 
 // The partial methods are instance members because the generated client declares them so; they need no state.
 #pragma warning disable CA1822
+// Exceptions name the public client method's parameter (e.g. "size"), which is what a caller passed, not the
+// generated arguments record the rules receive.
+#pragma warning disable CA2208
 
 // Argument rules of the reference that hold whatever the engine profile (CE or HX) and whatever the instance's
 // state. They run before anything reaches the backend, so a malformed call changes nothing. Rules that depend on
@@ -13,50 +16,50 @@ public sealed partial class LlmDataDistClient
 {
     private const int ShapeRankLimit = 32;
 
-    partial void ValidateInitialize(IReadOnlyDictionary<string, string> options)
+    partial void ValidateInitialize(InitializeArguments arguments)
     {
-        if (!options.ContainsKey(LlmOptionKeys.DeviceId))
+        if (!arguments.Options.ContainsKey(LlmOptionKeys.DeviceId))
         {
-            throw new ArgumentException($"{LlmOptionKeys.DeviceId} is required by Initialize (set DeviceId).", nameof(options));
+            throw new ArgumentException($"{LlmOptionKeys.DeviceId} is required by Initialize (set DeviceId).", "options");
         }
     }
 
-    partial void ValidateSetRole(LlmRole role, IReadOnlyDictionary<string, string> options) => RequireRole(role, nameof(role));
+    partial void ValidateSetRole(SetRoleArguments arguments) => RequireRole(arguments.Role, "role");
 
-    partial void ValidateLinkLlmClusters(IReadOnlyList<ClusterInfo> clusters, int timeoutInMillis) => RequireClusters(clusters, nameof(clusters));
+    partial void ValidateLinkLlmClusters(LinkLlmClustersArguments arguments) => RequireClusters(arguments.Clusters, "clusters");
 
-    partial void ValidateUnlinkLlmClusters(IReadOnlyList<ClusterInfo> clusters, int timeoutInMillis, bool forceFlag) => RequireClusters(clusters, nameof(clusters));
+    partial void ValidateUnlinkLlmClusters(UnlinkLlmClustersArguments arguments) => RequireClusters(arguments.Clusters, "clusters");
 
-    partial void ValidatePullKvCache(CacheIndex srcCacheIndex, Cache dstCache, uint batchIndex, long size, KvCacheExtParam extParam)
+    partial void ValidatePullKvCache(PullKvCacheArguments arguments)
     {
-        RequireSize(size, nameof(size));
-        RequireExtParam(extParam, push: false, nameof(extParam));
+        RequireSize(arguments.Size, "size");
+        RequireExtParam(arguments.ExtParam, push: false, "extParam");
     }
 
-    partial void ValidatePullKvBlocks(CacheIndex srcCacheIndex, Cache dstCache, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<ulong> dstBlocks, KvCacheExtParam extParam)
+    partial void ValidatePullKvBlocks(PullKvBlocksArguments arguments)
     {
-        if (srcCacheIndex.BatchIndex != 0)
+        if (arguments.SrcCacheIndex.BatchIndex != 0)
         {
-            throw new ArgumentException("srcCacheIndex.BatchIndex must be 0 for a block pull (blocks are named by the lists).", nameof(srcCacheIndex));
+            throw new ArgumentException("srcCacheIndex.BatchIndex must be 0 for a block pull (blocks are named by the lists).", "srcCacheIndex");
         }
 
-        RequireExtParam(extParam, push: false, nameof(extParam));
-        RequireBlockPairs(srcBlocks, dstBlocks);
+        RequireExtParam(arguments.ExtParam, push: false, "extParam");
+        RequireBlockPairs(arguments.SrcBlocks, arguments.DstBlocks);
     }
 
-    partial void ValidateCopyKvCache(Cache srcCache, Cache dstCache, uint srcBatchIndex, uint dstBatchIndex, ulong offset, long size) =>
-        RequireSize(size, nameof(size));
+    partial void ValidateCopyKvCache(CopyKvCacheArguments arguments) => RequireSize(arguments.Size, "size");
 
-    partial void ValidateCopyKvBlocks(Cache srcCache, Cache dstCache, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<IReadOnlyList<ulong>> dstBlocksList)
+    partial void ValidateCopyKvBlocks(CopyKvBlocksArguments arguments)
     {
+        var (srcBlocks, dstBlocksList) = (arguments.SrcBlocks, arguments.DstBlocksList);
         if (srcBlocks.Count == 0)
         {
-            throw new ArgumentException("srcBlocks must not be empty.", nameof(srcBlocks));
+            throw new ArgumentException("srcBlocks must not be empty.", "srcBlocks");
         }
 
         if (dstBlocksList.Count == 0)
         {
-            throw new ArgumentException("dstBlocksList must hold at least one destination list.", nameof(dstBlocksList));
+            throw new ArgumentException("dstBlocksList must hold at least one destination list.", "dstBlocksList");
         }
 
         for (var i = 0; i < dstBlocksList.Count; i++)
@@ -65,59 +68,60 @@ public sealed partial class LlmDataDistClient
             // first keeps a malformed call from changing anything.
             if (dstBlocksList[i].Count != srcBlocks.Count)
             {
-                throw new ArgumentException($"dstBlocksList[{i}] has {dstBlocksList[i].Count} blocks; every destination list must have as many as srcBlocks ({srcBlocks.Count}).", nameof(dstBlocksList));
+                throw new ArgumentException($"dstBlocksList[{i}] has {dstBlocksList[i].Count} blocks; every destination list must have as many as srcBlocks ({srcBlocks.Count}).", "dstBlocksList");
             }
         }
     }
 
-    partial void ValidatePushKvCache(Cache srcCache, CacheIndex dstCacheIndex, uint srcBatchIndex, long size, KvCacheExtParam extParam)
+    partial void ValidatePushKvCache(PushKvCacheArguments arguments)
     {
-        RequireDeviceSource(srcCache);
-        if (size != -1)
+        RequireDeviceSource(arguments.SrcCache);
+        if (arguments.Size != -1)
         {
-            throw new ArgumentOutOfRangeException(nameof(size), size, "size must be -1 for a push: a push always moves whole rows.");
+            throw new ArgumentOutOfRangeException("size", arguments.Size, "size must be -1 for a push: a push always moves whole rows.");
         }
 
-        RequireExtParam(extParam, push: true, nameof(extParam));
-        RequirePushTensorCount(srcCache, extParam);
+        RequireExtParam(arguments.ExtParam, push: true, "extParam");
+        RequirePushTensorCount(arguments.SrcCache, arguments.ExtParam);
     }
 
-    partial void ValidatePushKvBlocks(Cache srcCache, CacheIndex dstCacheIndex, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<ulong> dstBlocks, KvCacheExtParam extParam)
+    partial void ValidatePushKvBlocks(PushKvBlocksArguments arguments)
     {
-        RequireDeviceSource(srcCache);
-        RequireBlockPairs(srcBlocks, dstBlocks);
-        if (dstCacheIndex.BatchIndex != 0)
+        RequireDeviceSource(arguments.SrcCache);
+        RequireBlockPairs(arguments.SrcBlocks, arguments.DstBlocks);
+        if (arguments.DstCacheIndex.BatchIndex != 0)
         {
-            throw new ArgumentException("dstCacheIndex.BatchIndex must be 0 for a block push (blocks are named by the lists).", nameof(dstCacheIndex));
+            throw new ArgumentException("dstCacheIndex.BatchIndex must be 0 for a block push (blocks are named by the lists).", "dstCacheIndex");
         }
 
-        RequireExtParam(extParam, push: true, nameof(extParam));
-        RequirePushTensorCount(srcCache, extParam);
+        RequireExtParam(arguments.ExtParam, push: true, "extParam");
+        RequirePushTensorCount(arguments.SrcCache, arguments.ExtParam);
     }
 
-    partial void ValidateRegisterKvCache(CacheDesc cacheDesc, IReadOnlyList<ulong> addrs, RegisterCfg cfg)
+    partial void ValidateRegisterKvCache(RegisterKvCacheArguments arguments)
     {
+        var (cacheDesc, addrs) = (arguments.CacheDesc, arguments.Addrs);
         if (addrs.Count == 0)
         {
-            throw new ArgumentException("addrs must not be empty.", nameof(addrs));
+            throw new ArgumentException("addrs must not be empty.", "addrs");
         }
 
         if (addrs.Count != cacheDesc.NumTensors)
         {
-            throw new ArgumentException($"addrs has {addrs.Count} addresses; it must have one per tensor (cacheDesc.NumTensors = {cacheDesc.NumTensors}).", nameof(addrs));
+            throw new ArgumentException($"addrs has {addrs.Count} addresses; it must have one per tensor (cacheDesc.NumTensors = {cacheDesc.NumTensors}).", "addrs");
         }
 
         for (var i = 0; i < addrs.Count; i++)
         {
             if (addrs[i] == 0)
             {
-                throw new ArgumentException($"addrs[{i}] is 0; every address must be a real buffer.", nameof(addrs));
+                throw new ArgumentException($"addrs[{i}] is 0; every address must be a real buffer.", "addrs");
             }
         }
 
         if (cacheDesc.Shape.Count == 0 || cacheDesc.Shape.Count >= ShapeRankLimit)
         {
-            throw new ArgumentException($"cacheDesc.Shape has rank {cacheDesc.Shape.Count}; it must be 1 to {ShapeRankLimit - 1}.", nameof(cacheDesc));
+            throw new ArgumentException($"cacheDesc.Shape has rank {cacheDesc.Shape.Count}; it must be 1 to {ShapeRankLimit - 1}.", "cacheDesc");
         }
     }
 

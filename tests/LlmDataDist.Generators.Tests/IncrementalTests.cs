@@ -111,6 +111,17 @@ public class IncrementalTests
     }
 
     [Fact]
+    public void A_parameter_added_to_the_spec_compiles_with_the_hand_written_client_rules_unchanged()
+    {
+        // The hand-written validation reads a generated arguments record, so a new parameter needs no hand edit.
+        var changed = Regex.Replace(GeneratorHarness.SpecHeader, @"(Status PullKvCache\([^;]*)\);", "$1, bool sync_flag = false);");
+        var (_, output, diagnostics) = GeneratorHarness.Run(GeneratorHarness.Spec(header: changed));
+
+        Assert.Empty(diagnostics);
+        Assert.Empty(output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()));
+    }
+
+    [Fact]
     public void Editing_one_struct_regenerates_only_that_struct()
     {
         var (driver, header) = FirstRun();

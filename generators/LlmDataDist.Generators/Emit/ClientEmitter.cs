@@ -84,17 +84,33 @@ namespace LlmDataDist.Generators.Emit
             w.Line();
             w.Line("private void ThrowIfDisposed() => global::System.ObjectDisposedException.ThrowIf(global::System.Threading.Volatile.Read(ref _disposed) != 0, this);");
             w.Line();
-            foreach (var method in cls.Methods)
+            foreach (var method in cls.Methods.Where(m => Inputs(m).Any()))
             {
-                var args = Inputs(method).Select(p => TypeNames.Of(p.Type, ns) + " " + p.ManagedName);
-                w.Line("partial void Validate" + method.ManagedName + "(" + string.Join(", ", args) + ");");
+                w.Line("partial void Validate" + method.ManagedName + "(" + ArgumentsName(method) + " arguments);");
             }
 
             w.Close();
+            // The hand-written rules read arguments by name from one record, so a parameter added to the spec leaves
+            // them compiling; a rule about a parameter that disappeared fails to compile, as it should.
+            foreach (var method in cls.Methods.Where(m => Inputs(m).Any()))
+            {
+                w.Line();
+                w.Summary("The arguments of " + method.NativeName + " after the client filled defaults and converted types, as the backend receives them.");
+                foreach (var p in Inputs(method))
+                {
+                    w.Doc("param", "name=\"" + Names.Pascal(p.NativeName) + "\"", p.Summary);
+                }
+
+                w.Line("internal readonly record struct " + ArgumentsName(method) + "("
+                    + string.Join(", ", Inputs(method).Select(p => TypeNames.Of(p.Type, ns) + " " + Names.Pascal(p.NativeName))) + ");");
+            }
+
             return w.ToString();
         }
 
         private static IEnumerable<ParamSpec> Inputs(MethodSpec method) => method.Params.Where(p => !p.IsOut);
+
+        private static string ArgumentsName(MethodSpec method) => method.ManagedName + "Arguments";
 
         /// <summary>The client's name of a parameter: a millisecond count becomes a TimeSpan named without its unit.</summary>
         private static string ClientName(ParamSpec p)
@@ -186,7 +202,11 @@ namespace LlmDataDist.Generators.Emit
                 callArgs.Add(Convert(w, p, ns));
             }
 
-            w.Line("Validate" + method.ManagedName + "(" + string.Join(", ", callArgs) + ");");
+            if (callArgs.Count > 0)
+            {
+                w.Line("Validate" + method.ManagedName + "(new " + ArgumentsName(method) + "(" + string.Join(", ", callArgs) + "));");
+            }
+
             w.Line("cancellationToken.ThrowIfCancellationRequested();");
             w.Line("using var call = _telemetry.Begin(" + operation + ");");
             var invoke = "await _backend." + method.ManagedName + "Async(" + string.Join(", ", callArgs.Concat(new[] { "cancellationToken" })) + ").ConfigureAwait(false)";

@@ -46,7 +46,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ThrowIfDisposed();
         global::System.ArgumentNullException.ThrowIfNull(options);
         var optionsMap = options.ToNativeOptions();
-        ValidateInitialize(optionsMap);
+        ValidateInitialize(new InitializeArguments(optionsMap));
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("Initialize");
         var status = await _backend.InitializeAsync(optionsMap, cancellationToken).ConfigureAwait(false);
@@ -61,7 +61,6 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     public async global::System.Threading.Tasks.ValueTask ShutdownAsync(global::System.Threading.CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        ValidateShutdown();
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("Finalize");
         await _backend.ShutdownAsync(cancellationToken).ConfigureAwait(false);
@@ -80,7 +79,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     {
         ThrowIfDisposed();
         var optionsMap = (options ?? new global::LlmDataDist.LlmDataDistOptions()).ToNativeOptions();
-        ValidateSetRole(role, optionsMap);
+        ValidateSetRole(new SetRoleArguments(role, optionsMap));
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("SetRole");
         var status = await _backend.SetRoleAsync(role, optionsMap, cancellationToken).ConfigureAwait(false);
@@ -102,7 +101,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         global::System.ArgumentNullException.ThrowIfNull(clusters);
         global::LlmDataDist.LlmArguments.NoNullElements(clusters, nameof(clusters));
         var timeoutInMillis = global::LlmDataDist.LlmArguments.ToMilliseconds(timeout ?? global::System.TimeSpan.FromMilliseconds(1000), nameof(timeout));
-        ValidateLinkLlmClusters(clusters, timeoutInMillis);
+        ValidateLinkLlmClusters(new LinkLlmClustersArguments(clusters, timeoutInMillis));
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("LinkLlmClusters");
         var result = await _backend.LinkLlmClustersAsync(clusters, timeoutInMillis, cancellationToken).ConfigureAwait(false);
@@ -127,7 +126,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         global::System.ArgumentNullException.ThrowIfNull(clusters);
         global::LlmDataDist.LlmArguments.NoNullElements(clusters, nameof(clusters));
         var timeoutInMillis = global::LlmDataDist.LlmArguments.ToMilliseconds(timeout ?? global::System.TimeSpan.FromMilliseconds(1000), nameof(timeout));
-        ValidateUnlinkLlmClusters(clusters, timeoutInMillis, forceFlag);
+        ValidateUnlinkLlmClusters(new UnlinkLlmClustersArguments(clusters, timeoutInMillis, forceFlag));
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("UnlinkLlmClusters");
         var result = await _backend.UnlinkLlmClustersAsync(clusters, timeoutInMillis, forceFlag, cancellationToken).ConfigureAwait(false);
@@ -148,7 +147,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     {
         ThrowIfDisposed();
         global::System.ArgumentNullException.ThrowIfNull(cacheDesc);
-        ValidateAllocateCache(cacheDesc);
+        ValidateAllocateCache(new AllocateCacheArguments(cacheDesc));
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("AllocateCache");
         var result = await _backend.AllocateCacheAsync(cacheDesc, cancellationToken).ConfigureAwait(false);
@@ -167,7 +166,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     public async global::System.Threading.Tasks.ValueTask DeallocateCacheAsync(long cacheId, global::System.Threading.CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        ValidateDeallocateCache(cacheId);
+        ValidateDeallocateCache(new DeallocateCacheArguments(cacheId));
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("DeallocateCache");
         var status = await _backend.DeallocateCacheAsync(cacheId, cancellationToken).ConfigureAwait(false);
@@ -192,7 +191,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         global::System.ArgumentNullException.ThrowIfNull(srcCacheIndex);
         global::System.ArgumentNullException.ThrowIfNull(dstCache);
         extParam ??= new();
-        ValidatePullKvCache(srcCacheIndex, dstCache, batchIndex, size, extParam);
+        ValidatePullKvCache(new PullKvCacheArguments(srcCacheIndex, dstCache, batchIndex, size, extParam));
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("PullKvCache");
         var status = await _backend.PullKvCacheAsync(srcCacheIndex, dstCache, batchIndex, size, extParam, cancellationToken).ConfigureAwait(false);
@@ -219,7 +218,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         global::System.ArgumentNullException.ThrowIfNull(srcBlocks);
         global::System.ArgumentNullException.ThrowIfNull(dstBlocks);
         extParam ??= new();
-        ValidatePullKvBlocks(srcCacheIndex, dstCache, srcBlocks, dstBlocks, extParam);
+        ValidatePullKvBlocks(new PullKvBlocksArguments(srcCacheIndex, dstCache, srcBlocks, dstBlocks, extParam));
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("PullKvBlocks");
         var status = await _backend.PullKvBlocksAsync(srcCacheIndex, dstCache, srcBlocks, dstBlocks, extParam, cancellationToken).ConfigureAwait(false);
@@ -244,7 +243,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ThrowIfDisposed();
         global::System.ArgumentNullException.ThrowIfNull(srcCache);
         global::System.ArgumentNullException.ThrowIfNull(dstCache);
-        ValidateCopyKvCache(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size);
+        ValidateCopyKvCache(new CopyKvCacheArguments(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size));
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("CopyKvCache");
         var status = await _backend.CopyKvCacheAsync(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size, cancellationToken).ConfigureAwait(false);
@@ -270,7 +269,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         global::System.ArgumentNullException.ThrowIfNull(srcBlocks);
         global::System.ArgumentNullException.ThrowIfNull(dstBlocksList);
         global::LlmDataDist.LlmArguments.NoNullElements(dstBlocksList, nameof(dstBlocksList));
-        ValidateCopyKvBlocks(srcCache, dstCache, srcBlocks, dstBlocksList);
+        ValidateCopyKvBlocks(new CopyKvBlocksArguments(srcCache, dstCache, srcBlocks, dstBlocksList));
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("CopyKvBlocks");
         var status = await _backend.CopyKvBlocksAsync(srcCache, dstCache, srcBlocks, dstBlocksList, cancellationToken).ConfigureAwait(false);
@@ -295,7 +294,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         global::System.ArgumentNullException.ThrowIfNull(srcCache);
         global::System.ArgumentNullException.ThrowIfNull(dstCacheIndex);
         extParam ??= new();
-        ValidatePushKvCache(srcCache, dstCacheIndex, srcBatchIndex, size, extParam);
+        ValidatePushKvCache(new PushKvCacheArguments(srcCache, dstCacheIndex, srcBatchIndex, size, extParam));
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("PushKvCache");
         var status = await _backend.PushKvCacheAsync(srcCache, dstCacheIndex, srcBatchIndex, size, extParam, cancellationToken).ConfigureAwait(false);
@@ -322,7 +321,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         global::System.ArgumentNullException.ThrowIfNull(srcBlocks);
         global::System.ArgumentNullException.ThrowIfNull(dstBlocks);
         extParam ??= new();
-        ValidatePushKvBlocks(srcCache, dstCacheIndex, srcBlocks, dstBlocks, extParam);
+        ValidatePushKvBlocks(new PushKvBlocksArguments(srcCache, dstCacheIndex, srcBlocks, dstBlocks, extParam));
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("PushKvBlocks");
         var status = await _backend.PushKvBlocksAsync(srcCache, dstCacheIndex, srcBlocks, dstBlocks, extParam, cancellationToken).ConfigureAwait(false);
@@ -345,7 +344,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         global::System.ArgumentNullException.ThrowIfNull(cacheDesc);
         global::System.ArgumentNullException.ThrowIfNull(addrs);
         global::System.ArgumentNullException.ThrowIfNull(cfg);
-        ValidateRegisterKvCache(cacheDesc, addrs, cfg);
+        ValidateRegisterKvCache(new RegisterKvCacheArguments(cacheDesc, addrs, cfg));
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("RegisterKvCache");
         var result = await _backend.RegisterKvCacheAsync(cacheDesc, addrs, cfg, cancellationToken).ConfigureAwait(false);
@@ -364,7 +363,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     public async global::System.Threading.Tasks.ValueTask UnregisterKvCacheAsync(long cacheId, global::System.Threading.CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        ValidateUnregisterKvCache(cacheId);
+        ValidateUnregisterKvCache(new UnregisterKvCacheArguments(cacheId));
         cancellationToken.ThrowIfCancellationRequested();
         using var call = _telemetry.Begin("UnregisterKvCache");
         var status = await _backend.UnregisterKvCacheAsync(cacheId, cancellationToken).ConfigureAwait(false);
@@ -395,19 +394,104 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
 
     private void ThrowIfDisposed() => global::System.ObjectDisposedException.ThrowIf(global::System.Threading.Volatile.Read(ref _disposed) != 0, this);
 
-    partial void ValidateInitialize(global::System.Collections.Generic.IReadOnlyDictionary<string, string> options);
-    partial void ValidateShutdown();
-    partial void ValidateSetRole(global::LlmDataDist.LlmRole role, global::System.Collections.Generic.IReadOnlyDictionary<string, string> options);
-    partial void ValidateLinkLlmClusters(global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.ClusterInfo> clusters, int timeoutInMillis);
-    partial void ValidateUnlinkLlmClusters(global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.ClusterInfo> clusters, int timeoutInMillis, bool forceFlag);
-    partial void ValidateAllocateCache(global::LlmDataDist.CacheDesc cacheDesc);
-    partial void ValidateDeallocateCache(long cacheId);
-    partial void ValidatePullKvCache(global::LlmDataDist.CacheIndex srcCacheIndex, global::LlmDataDist.Cache dstCache, uint batchIndex, long size, global::LlmDataDist.KvCacheExtParam extParam);
-    partial void ValidatePullKvBlocks(global::LlmDataDist.CacheIndex srcCacheIndex, global::LlmDataDist.Cache dstCache, global::System.Collections.Generic.IReadOnlyList<ulong> srcBlocks, global::System.Collections.Generic.IReadOnlyList<ulong> dstBlocks, global::LlmDataDist.KvCacheExtParam extParam);
-    partial void ValidateCopyKvCache(global::LlmDataDist.Cache srcCache, global::LlmDataDist.Cache dstCache, uint srcBatchIndex, uint dstBatchIndex, ulong offset, long size);
-    partial void ValidateCopyKvBlocks(global::LlmDataDist.Cache srcCache, global::LlmDataDist.Cache dstCache, global::System.Collections.Generic.IReadOnlyList<ulong> srcBlocks, global::System.Collections.Generic.IReadOnlyList<global::System.Collections.Generic.IReadOnlyList<ulong>> dstBlocksList);
-    partial void ValidatePushKvCache(global::LlmDataDist.Cache srcCache, global::LlmDataDist.CacheIndex dstCacheIndex, uint srcBatchIndex, long size, global::LlmDataDist.KvCacheExtParam extParam);
-    partial void ValidatePushKvBlocks(global::LlmDataDist.Cache srcCache, global::LlmDataDist.CacheIndex dstCacheIndex, global::System.Collections.Generic.IReadOnlyList<ulong> srcBlocks, global::System.Collections.Generic.IReadOnlyList<ulong> dstBlocks, global::LlmDataDist.KvCacheExtParam extParam);
-    partial void ValidateRegisterKvCache(global::LlmDataDist.CacheDesc cacheDesc, global::System.Collections.Generic.IReadOnlyList<ulong> addrs, global::LlmDataDist.RegisterCfg cfg);
-    partial void ValidateUnregisterKvCache(long cacheId);
+    partial void ValidateInitialize(InitializeArguments arguments);
+    partial void ValidateSetRole(SetRoleArguments arguments);
+    partial void ValidateLinkLlmClusters(LinkLlmClustersArguments arguments);
+    partial void ValidateUnlinkLlmClusters(UnlinkLlmClustersArguments arguments);
+    partial void ValidateAllocateCache(AllocateCacheArguments arguments);
+    partial void ValidateDeallocateCache(DeallocateCacheArguments arguments);
+    partial void ValidatePullKvCache(PullKvCacheArguments arguments);
+    partial void ValidatePullKvBlocks(PullKvBlocksArguments arguments);
+    partial void ValidateCopyKvCache(CopyKvCacheArguments arguments);
+    partial void ValidateCopyKvBlocks(CopyKvBlocksArguments arguments);
+    partial void ValidatePushKvCache(PushKvCacheArguments arguments);
+    partial void ValidatePushKvBlocks(PushKvBlocksArguments arguments);
+    partial void ValidateRegisterKvCache(RegisterKvCacheArguments arguments);
+    partial void ValidateUnregisterKvCache(UnregisterKvCacheArguments arguments);
 }
+
+/// <summary>The arguments of Initialize after the client filled defaults and converted types, as the backend receives them.</summary>
+/// <param name="Options">option keys (OPTION_*) and their values</param>
+internal readonly record struct InitializeArguments(global::System.Collections.Generic.IReadOnlyDictionary<string, string> Options);
+
+/// <summary>The arguments of SetRole after the client filled defaults and converted types, as the backend receives them.</summary>
+/// <param name="Role">the new role</param>
+/// <param name="Options">OPTION_LISTEN_IP_INFO when the new role listens</param>
+internal readonly record struct SetRoleArguments(global::LlmDataDist.LlmRole Role, global::System.Collections.Generic.IReadOnlyDictionary<string, string> Options);
+
+/// <summary>The arguments of LinkLlmClusters after the client filled defaults and converted types, as the backend receives them.</summary>
+/// <param name="Clusters">the peers, with local and remote endpoints</param>
+/// <param name="TimeoutInMillis">time allowed for the whole call, in milliseconds</param>
+internal readonly record struct LinkLlmClustersArguments(global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.ClusterInfo> Clusters, int TimeoutInMillis);
+
+/// <summary>The arguments of UnlinkLlmClusters after the client filled defaults and converted types, as the backend receives them.</summary>
+/// <param name="Clusters">the peers</param>
+/// <param name="TimeoutInMillis">time allowed for the whole call, in milliseconds</param>
+/// <param name="ForceFlag">remove the local side only, without telling the peer</param>
+internal readonly record struct UnlinkLlmClustersArguments(global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.ClusterInfo> Clusters, int TimeoutInMillis, bool ForceFlag);
+
+/// <summary>The arguments of AllocateCache after the client filled defaults and converted types, as the backend receives them.</summary>
+/// <param name="CacheDesc">what to allocate</param>
+internal readonly record struct AllocateCacheArguments(global::LlmDataDist.CacheDesc CacheDesc);
+
+/// <summary>The arguments of DeallocateCache after the client filled defaults and converted types, as the backend receives them.</summary>
+/// <param name="CacheId">id of the cache</param>
+internal readonly record struct DeallocateCacheArguments(long CacheId);
+
+/// <summary>The arguments of PullKvCache after the client filled defaults and converted types, as the backend receives them.</summary>
+/// <param name="SrcCacheIndex">remote cluster, remote cache id and remote row</param>
+/// <param name="DstCache">local destination cache (only its id is read)</param>
+/// <param name="BatchIndex">local destination row</param>
+/// <param name="Size">bytes per tensor; -1 pulls one whole row</param>
+/// <param name="ExtParam">layer selection</param>
+internal readonly record struct PullKvCacheArguments(global::LlmDataDist.CacheIndex SrcCacheIndex, global::LlmDataDist.Cache DstCache, uint BatchIndex, long Size, global::LlmDataDist.KvCacheExtParam ExtParam);
+
+/// <summary>The arguments of PullKvBlocks after the client filled defaults and converted types, as the backend receives them.</summary>
+/// <param name="SrcCacheIndex">remote cluster and remote cache id; batch_index must be 0</param>
+/// <param name="DstCache">local destination cache (only its id is read)</param>
+/// <param name="SrcBlocks">remote block indices</param>
+/// <param name="DstBlocks">local block indices, one per source block</param>
+/// <param name="ExtParam">layer selection</param>
+internal readonly record struct PullKvBlocksArguments(global::LlmDataDist.CacheIndex SrcCacheIndex, global::LlmDataDist.Cache DstCache, global::System.Collections.Generic.IReadOnlyList<ulong> SrcBlocks, global::System.Collections.Generic.IReadOnlyList<ulong> DstBlocks, global::LlmDataDist.KvCacheExtParam ExtParam);
+
+/// <summary>The arguments of CopyKvCache after the client filled defaults and converted types, as the backend receives them.</summary>
+/// <param name="SrcCache">source cache (addresses and description)</param>
+/// <param name="DstCache">destination cache (addresses and description)</param>
+/// <param name="SrcBatchIndex">source row</param>
+/// <param name="DstBatchIndex">destination row</param>
+/// <param name="Offset">byte offset inside the row</param>
+/// <param name="Size">bytes per tensor; -1 copies the rest of the row</param>
+internal readonly record struct CopyKvCacheArguments(global::LlmDataDist.Cache SrcCache, global::LlmDataDist.Cache DstCache, uint SrcBatchIndex, uint DstBatchIndex, ulong Offset, long Size);
+
+/// <summary>The arguments of CopyKvBlocks after the client filled defaults and converted types, as the backend receives them.</summary>
+/// <param name="SrcCache">source cache (addresses and description)</param>
+/// <param name="DstCache">destination cache (addresses and description)</param>
+/// <param name="SrcBlocks">source block indices</param>
+/// <param name="DstBlocksList">destination block lists, each as long as src_blocks</param>
+internal readonly record struct CopyKvBlocksArguments(global::LlmDataDist.Cache SrcCache, global::LlmDataDist.Cache DstCache, global::System.Collections.Generic.IReadOnlyList<ulong> SrcBlocks, global::System.Collections.Generic.IReadOnlyList<global::System.Collections.Generic.IReadOnlyList<ulong>> DstBlocksList);
+
+/// <summary>The arguments of PushKvCache after the client filled defaults and converted types, as the backend receives them.</summary>
+/// <param name="SrcCache">local source cache: id, placement and num_tensors are read</param>
+/// <param name="DstCacheIndex">remote cluster, remote cache id and remote row</param>
+/// <param name="SrcBatchIndex">local source row</param>
+/// <param name="Size">must be -1</param>
+/// <param name="ExtParam">layer selection</param>
+internal readonly record struct PushKvCacheArguments(global::LlmDataDist.Cache SrcCache, global::LlmDataDist.CacheIndex DstCacheIndex, uint SrcBatchIndex, long Size, global::LlmDataDist.KvCacheExtParam ExtParam);
+
+/// <summary>The arguments of PushKvBlocks after the client filled defaults and converted types, as the backend receives them.</summary>
+/// <param name="SrcCache">local source cache: id, placement and num_tensors are read</param>
+/// <param name="DstCacheIndex">remote cluster and remote cache id; batch_index must be 0</param>
+/// <param name="SrcBlocks">local block indices</param>
+/// <param name="DstBlocks">remote block indices, one per source block</param>
+/// <param name="ExtParam">layer selection</param>
+internal readonly record struct PushKvBlocksArguments(global::LlmDataDist.Cache SrcCache, global::LlmDataDist.CacheIndex DstCacheIndex, global::System.Collections.Generic.IReadOnlyList<ulong> SrcBlocks, global::System.Collections.Generic.IReadOnlyList<ulong> DstBlocks, global::LlmDataDist.KvCacheExtParam ExtParam);
+
+/// <summary>The arguments of RegisterKvCache after the client filled defaults and converted types, as the backend receives them.</summary>
+/// <param name="CacheDesc">description of the memory</param>
+/// <param name="Addrs">one address per tensor</param>
+/// <param name="Cfg">registration options (reserved)</param>
+internal readonly record struct RegisterKvCacheArguments(global::LlmDataDist.CacheDesc CacheDesc, global::System.Collections.Generic.IReadOnlyList<ulong> Addrs, global::LlmDataDist.RegisterCfg Cfg);
+
+/// <summary>The arguments of UnregisterKvCache after the client filled defaults and converted types, as the backend receives them.</summary>
+/// <param name="CacheId">id of the cache</param>
+internal readonly record struct UnregisterKvCacheArguments(long CacheId);
