@@ -336,6 +336,9 @@ public sealed partial class SimulatedBackend
         var answer = request == TransferStatus.Completed ? await ControlMessageAsync(record.Peer, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false) : request;
         if (answer != TransferStatus.Completed)
         {
+            // Like a lost data transfer, a lost table read breaks the link until it is rebuilt (§6.5).
+            await DelayUntilAsync(deadlineNs, cancellationToken).ConfigureAwait(false);
+            record.Fault = LlmStatus.Timeout;
             return LlmStatus.Timeout;
         }
 

@@ -20,9 +20,7 @@ public sealed class HxSnapshotFaultTests
         });
     }
 
-    [Fact(Skip = "Simulator inconsistency, reported: SimulatedBackend.SnapshotAsync returns TIMEOUT without setting "
-        + "LinkRecord.Fault, so after a lost cache-table read the link is usable again once the network heals, unlike "
-        + "a lost data transfer (recommended sim of §6.2: Faulted until unlinked). Unskip when fixed.")]
+    [Fact]
     public void HX_a_lost_cache_table_read_leaves_the_link_faulted_like_a_lost_data_transfer()
     {
         using var s = new FaultScenario(EngineProfile.HX, FaultPlan.Scripted(new LinkDownFault($"npu{DecoderNpu}.roce.rx", AtNs: 10 * Ms, ForNs: 20 * Ms)));
