@@ -48,8 +48,8 @@ public static class Generators
 
         if (mix.Pushes)
         {
-            choices.Add((5, PushCache(m)));
-            choices.Add((5, PushBlocks(m)));
+            choices.Add((5, PushCache(m, mix)));
+            choices.Add((5, PushBlocks(m, mix)));
         }
 
         if (mix.Copies && m.Clusters.Any(c => !c.Caches.IsEmpty || !c.Initialized))
@@ -239,15 +239,15 @@ public static class Generators
         from ext in ExtParam(push: false)
         select (Command)new PullBlocksCmd(s, remote, srcId, batch, dstId, blocks.Src, blocks.Dst, ext);
 
-    private static Gen<PushSource> PushSourceOf(ClusterModel me) =>
+    private static Gen<PushSource> PushSourceOf(ClusterModel me, OperationMix mix) =>
         from id in CacheId(me)
-        from tensors in Gen.Frequency((10, Gen.Constant((uint?)null)), (1, Pick<uint?>(0, 2, 3)))
+        from tensors in Gen.Frequency((10, Gen.Constant((uint?)null)), (1, mix.PushDescTensorsNotDivisible ? Pick<uint?>(0, 2, 3) : Gen.Constant((uint?)0)))
         from host in Gen.Frequency((20, Gen.Constant(false)), (1, Gen.Constant(true)))
         select new PushSource(id, tensors, host);
 
-    private static Gen<Command> PushCache(ModelWorld m) =>
+    private static Gen<Command> PushCache(ModelWorld m, OperationMix mix) =>
         from s in Caller(m, LlmRole.Prompt)
-        from src in PushSourceOf(m[s])
+        from src in PushSourceOf(m[s], mix)
         from remote in Peer(m, m[s])
         let peer = m.ById(remote) ?? m[s]
         from dstId in CacheId(peer)
@@ -257,9 +257,9 @@ public static class Generators
         from ext in ExtParam(push: true)
         select (Command)new PushCacheCmd(s, src, srcRow, remote, dstId, dstRow, size, ext);
 
-    private static Gen<Command> PushBlocks(ModelWorld m) =>
+    private static Gen<Command> PushBlocks(ModelWorld m, OperationMix mix) =>
         from s in Caller(m, LlmRole.Prompt)
-        from src in PushSourceOf(m[s])
+        from src in PushSourceOf(m[s], mix)
         from remote in Peer(m, m[s])
         let peer = m.ById(remote) ?? m[s]
         from dstId in CacheId(peer)

@@ -154,8 +154,10 @@ public static class Reference
     private static bool ClientRejectsClusters(LinkShape shape) => shape is LinkShape.Empty or LinkShape.BadIp or LinkShape.ZeroTimeout;
 
     /// <summary>CE structural checks (§6.3 step 6): one entry per device (one device here) on both sides, equal local lists.</summary>
-    private static bool StructureInvalid(LinkShape shape, int count) =>
-        shape is LinkShape.TwoDevices or LinkShape.EmptyLocal || (shape == LinkShape.LocalDiffers && count >= 2);
+    private static bool StructureInvalid(LinkShape shape, ImmutableArray<LinkTarget> targets) =>
+        shape is LinkShape.TwoDevices or LinkShape.EmptyLocal
+        || (shape == LinkShape.LocalDiffers && targets.Length >= 2)
+        || targets.Select(t => t.LocalIp).Distinct().Count() > 1;
 
     private static ModelWorld Link(ModelWorld m, LinkCmd c)
     {
@@ -170,7 +172,7 @@ public static class Reference
             return Done(m, LlmStatus.Failed);
         }
 
-        if (me.Role != LlmRole.Decoder || StructureInvalid(c.Shape, c.Targets.Length))
+        if (me.Role != LlmRole.Decoder || StructureInvalid(c.Shape, c.Targets))
         {
             return Done(m, LlmStatus.ParamInvalid); // step 4 (client is the Decoder), step 6 (structure)
         }
@@ -224,7 +226,7 @@ public static class Reference
             return Done(m, LlmStatus.Failed);
         }
 
-        if (StructureInvalid(c.Shape, c.Targets.Length))
+        if (StructureInvalid(c.Shape, c.Targets))
         {
             return Done(m, LlmStatus.ParamInvalid);
         }
@@ -280,9 +282,11 @@ public static class Reference
                 }
 
                 // Non-force: the peer is told through its listener; it drops its record. If it cannot be reached,
-                // the local record is still gone and the peer keeps its own.
+                // the local record is still gone and the peer keeps its own. The reference does not say what a peer
+                // without a matching record (re-initialized, or it unlinked its side) answers; like the simulator,
+                // the model counts that as a failed notification.
                 var peer = m.Clusters.FirstOrDefault(s => s.Initialized && s.Role == LlmRole.Prompt && s.Listen == link.Server && s.Id == t.Id);
-                if (peer is null)
+                if (peer is null || !peer.Links.ContainsKey(me.Id))
                 {
                     rets.Add(LlmStatus.NotifyPromptUnlinkFailed);
                     continue;
