@@ -14,10 +14,10 @@ namespace LlmDataDist.ModelTests;
 public static class ModelRunner
 {
     /// <summary>Operations per generated sequence.</summary>
-    public const int OperationsPerTest = 40;
+    public const int OperationsPerTest = 60;
 
     /// <summary>Sequences per seed in CI.</summary>
-    public const int TestsPerSeed = 25;
+    public const int TestsPerSeed = 30;
 
     public static void Run(string testName, OperationMix mix)
     {

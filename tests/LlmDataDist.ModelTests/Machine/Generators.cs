@@ -25,7 +25,7 @@ public static class Generators
 
         if (mix.SetRole)
         {
-            choices.Add((2, SetRole()));
+            choices.Add((2, SetRole(m)));
         }
 
         if (mix.Links)
@@ -36,7 +36,7 @@ public static class Generators
 
         if (mix.Caches)
         {
-            choices.Add((7, Allocate()));
+            choices.Add((10, Allocate(m)));
             choices.Add((2, Deallocate(m)));
         }
 
@@ -76,8 +76,20 @@ public static class Generators
     /// <summary>A caller, preferring clusters whose current role is the one the call needs.</summary>
     private static Gen<int> Caller(ModelWorld m, LlmRole preferred)
     {
-        var matching = m.Clusters.Where(c => c.Role == preferred).Select(c => c.Slot.Index).ToArray();
-        return matching.Length == 0 ? Slot : Gen.Frequency((4, Gen.Elements(matching)), (1, Slot));
+        var matching = m.Clusters.Where(c => c.Role == preferred && c.Initialized).Select(c => c.Slot.Index).ToArray();
+        var up = m.Clusters.Where(c => c.Initialized).Select(c => c.Slot.Index).ToArray();
+        var choices = new List<(int, Gen<int>)> { (1, Slot) };
+        if (matching.Length > 0)
+        {
+            choices.Add((10, Gen.Elements(matching)));
+        }
+
+        if (up.Length > 0)
+        {
+            choices.Add((2, Gen.Elements(up)));
+        }
+
+        return Gen.Frequency(choices.ToArray());
     }
 
     private static Gen<Command> Initialize(ModelWorld m, OperationMix mix)
@@ -98,8 +110,8 @@ public static class Generators
                select (Command)new InitializeCmd(s, v == InitVariant.BadListen && !mix.MalformedListenOnNonPrompt && m[s].Role != LlmRole.Prompt ? InitVariant.BadPool : v);
     }
 
-    private static Gen<Command> SetRole() =>
-        from s in Slot
+    private static Gen<Command> SetRole(ModelWorld m) =>
+        from s in Caller(m, LlmRole.Mix).Or(Slot)
         from role in Gen.Frequency((4, Pick(LlmRole.Prompt, LlmRole.Decoder, LlmRole.Mix)), (1, Gen.Constant((LlmRole)4)))
         from listen in Gen.Frequency((3, Gen.Constant(ListenChoice.Canonical)), (2, Gen.Constant(ListenChoice.None)), (1, Gen.Constant(ListenChoice.Alternate)), (1, Gen.Constant(ListenChoice.Malformed)))
         select (Command)new SetRoleCmd(s, role, listen);
@@ -160,20 +172,20 @@ public static class Generators
         return new LinkTarget(id, wrongIp ? new Endpoint("10.9.9.7", server.Port) : server, link?.ClientIp ?? me.Slot.Ip);
     }
 
-    private static Gen<Command> Allocate() =>
-        from s in Slot
-        from d in Gen.Frequency((16, Pick(DescChoice.A, DescChoice.A, DescChoice.B, DescChoice.C, DescChoice.D)),
+    private static Gen<Command> Allocate(ModelWorld m) =>
+        from s in Caller(m, LlmRole.Decoder).Or(Caller(m, LlmRole.Prompt))
+        from d in Gen.Frequency((24, Pick(DescChoice.A, DescChoice.A, DescChoice.A, DescChoice.B, DescChoice.C, DescChoice.D)),
             (1, Pick(DescChoice.ZeroTensors, DescChoice.Host, DescChoice.EmptyShape, DescChoice.ZeroDim, DescChoice.StringType, DescChoice.Undefined)))
         select (Command)new AllocateCmd(s, d);
 
     private static Gen<long> CacheId(ClusterModel c)
     {
         var odd = Pick(0L, c.NextCacheId, 99L);
-        return c.Caches.IsEmpty ? Gen.Frequency((1, odd), (3, Gen.Constant(1L))) : Gen.Frequency((8, Gen.Elements(c.Caches.Keys.ToArray())), (1, odd));
+        return c.Caches.IsEmpty ? Gen.Frequency((1, odd), (3, Gen.Constant(1L))) : Gen.Frequency((12, Gen.Elements(c.Caches.Keys.ToArray())), (1, odd));
     }
 
     private static Gen<Command> Deallocate(ModelWorld m) =>
-        from s in Slot
+        from s in Caller(m, LlmRole.Decoder).Or(Caller(m, LlmRole.Prompt))
         from id in CacheId(m[s])
         select (Command)new DeallocateCmd(s, id);
 
@@ -188,8 +200,8 @@ public static class Generators
 
     /// <summary>(src, dst) block lists: equal lengths 1–3, rarely empty or unequal.</summary>
     private static Gen<(ImmutableArray<ulong> Src, ImmutableArray<ulong> Dst)> BlockPair(long srcRows, long dstRows) =>
-        from count in Gen.Frequency((12, Gen.Choose(1, 3)), (1, Gen.Constant(0)))
-        from extra in Gen.Frequency((15, Gen.Constant(0)), (1, Gen.Constant(1)))
+        from count in Gen.Frequency((30, Gen.Choose(1, 3)), (1, Gen.Constant(0)))
+        from extra in Gen.Frequency((30, Gen.Constant(0)), (1, Gen.Constant(1)))
         from src in Blocks(srcRows, count)
         from dst in Blocks(dstRows, count + extra)
         select (src, dst);
@@ -200,18 +212,18 @@ public static class Generators
         var layer = Pick(-1, 0, 0, 1, 1, 2);
         var ranged = from n in Gen.Frequency((2, Gen.Constant((byte)2)), (1, Gen.Constant((byte)1)), (1, Gen.Constant((byte)4)), (1, Gen.Constant((byte)3)))
                      from sf in layer
-                     from len in Gen.Frequency((4, Gen.Constant(0)), (2, Gen.Constant(1)), (1, Gen.Constant(-1)))
+                     from len in Gen.Frequency((8, Gen.Constant(0)), (4, Gen.Constant(1)), (1, Gen.Constant(-1)))
                      from df in layer
                      from dlen in push ? Gen.Constant(len) : Gen.Frequency((4, Gen.Constant(len)), (1, Gen.Constant(len + 1)))
-                     select new Ext(sf, sf == -1 ? -1 : sf + len, df, df == -1 ? (len > 0 ? dlen : -1) : df + dlen, n);
-        return Gen.Frequency((5, Gen.Constant(Ext.Default)), (1, Gen.Constant(Ext.Default with { N = 4 })), (1, Gen.Constant(Ext.Default with { N = 0 })), (5, ranged));
+                     select new Ext(sf, sf == -1 ? -1 : sf + len, df, df == -1 ? -1 : df + dlen, n);
+        return Gen.Frequency((24, Gen.Constant(Ext.Default)), (2, Gen.Constant(Ext.Default with { N = 4 })), (1, Gen.Constant(Ext.Default with { N = 0 })), (8, ranged));
     }
 
     /// <summary>A peer to pull from or push to: mostly one the caller holds a link to.</summary>
     private static Gen<ulong> Peer(ModelWorld m, ClusterModel me)
     {
         var others = m.Clusters.Where(c => c.Id != me.Id).Select(c => c.Id).Append(UnknownCluster).ToArray();
-        return me.Links.IsEmpty ? Gen.Elements(others) : Gen.Frequency((6, Gen.Elements(me.Links.Keys.ToArray())), (1, Gen.Elements(others)));
+        return me.Links.IsEmpty ? Gen.Elements(others) : Gen.Frequency((10, Gen.Elements(me.Links.Keys.ToArray())), (1, Gen.Elements(others)));
     }
 
     private static Gen<long> Size(long stride) => Gen.Frequency((6, Gen.Constant(-1L)), (1, Pick(1L, stride, stride + 1, 0L, -2L)));
@@ -235,14 +247,14 @@ public static class Generators
         from srcId in CacheId(peer)
         from dstId in CacheId(m[s])
         from blocks in BlockPair(RowsOf(peer, srcId), RowsOf(m[s], dstId))
-        from batch in Gen.Frequency((15, Gen.Constant(0u)), (1, Gen.Constant(1u)))
+        from batch in Gen.Frequency((40, Gen.Constant(0u)), (1, Gen.Constant(1u)))
         from ext in ExtParam(push: false)
         select (Command)new PullBlocksCmd(s, remote, srcId, batch, dstId, blocks.Src, blocks.Dst, ext);
 
     private static Gen<PushSource> PushSourceOf(ClusterModel me, OperationMix mix) =>
         from id in CacheId(me)
-        from tensors in Gen.Frequency((10, Gen.Constant((uint?)null)), (1, mix.PushDescTensorsNotDivisible ? Pick<uint?>(0, 2, 3) : Gen.Constant((uint?)0)))
-        from host in Gen.Frequency((20, Gen.Constant(false)), (1, Gen.Constant(true)))
+        from tensors in Gen.Frequency((30, Gen.Constant((uint?)null)), (1, mix.PushDescTensorsNotDivisible ? Pick<uint?>(0, 2, 3) : Gen.Constant((uint?)0)))
+        from host in Gen.Frequency((40, Gen.Constant(false)), (1, Gen.Constant(true)))
         select new PushSource(id, tensors, host);
 
     private static Gen<Command> PushCache(ModelWorld m, OperationMix mix) =>
@@ -253,7 +265,7 @@ public static class Generators
         from dstId in CacheId(peer)
         from srcRow in Row(RowsOf(m[s], src.Id))
         from dstRow in Row(RowsOf(peer, dstId))
-        from size in Gen.Frequency((20, Gen.Constant(-1L)), (1, Gen.Constant(16L)))
+        from size in Gen.Frequency((40, Gen.Constant(-1L)), (1, Gen.Constant(16L)))
         from ext in ExtParam(push: true)
         select (Command)new PushCacheCmd(s, src, srcRow, remote, dstId, dstRow, size, ext);
 
@@ -264,7 +276,7 @@ public static class Generators
         let peer = m.ById(remote) ?? m[s]
         from dstId in CacheId(peer)
         from blocks in BlockPair(RowsOf(m[s], src.Id), RowsOf(peer, dstId))
-        from batch in Gen.Frequency((15, Gen.Constant(0u)), (1, Gen.Constant(1u)))
+        from batch in Gen.Frequency((40, Gen.Constant(0u)), (1, Gen.Constant(1u)))
         from ext in ExtParam(push: true)
         select (Command)new PushBlocksCmd(s, src, blocks.Src, remote, dstId, batch, blocks.Dst, ext);
 

@@ -88,8 +88,8 @@ public static class Reference
         return Done(m.With(next), LlmStatus.Success);
     }
 
-    /// <summary>llm.BufPoolCfg buf_pool_size of the SmallPool variant: room for two 4-tensor caches (§9.8 pool rule).</summary>
-    public const long SmallPoolBytes = 4096;
+    /// <summary>llm.BufPoolCfg buf_pool_size of the SmallPool variant: room for one 4-tensor cache (§9.8 pool rule).</summary>
+    public const long SmallPoolBytes = 2048;
 
     private static ModelWorld Finalize(ModelWorld m, FinalizeCmd c)
     {
