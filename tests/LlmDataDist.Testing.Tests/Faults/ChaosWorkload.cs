@@ -20,8 +20,10 @@ internal sealed class ChaosWorkload(SimulationContext sim, int rounds)
     /// <summary>Faults start within this much virtual time; scripted ones heal by twice that.</summary>
     public const long HorizonNs = 60 * SimTime.NsPerMs;
 
-    /// <summary>Attempts per liveness transfer when the plan drops transfers (a drop probability never heals).</summary>
-    public const int AttemptsUnderDrops = 4;
+    /// <summary>Attempts per liveness transfer when the plan drops transfers: a drop probability never heals, and an
+    /// attempt (link set-up, cache-table sync, transfer) makes about five transfers, so at 5 % drops one attempt fails
+    /// with probability ~0.23 and twelve in a row with ~2e-8.</summary>
+    public const int AttemptsUnderDrops = 12;
 
     /// <summary>4 int32 tensors of [8, 16]: 8 rows of 64 bytes (reference §4.4 example 1).</summary>
     public static readonly CacheDesc Desc = new(CachePlacement.Device, 4, DataType.Int32, [8, 16]);
