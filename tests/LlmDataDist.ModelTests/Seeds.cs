@@ -6,9 +6,12 @@ namespace LlmDataDist.ModelTests;
 /// </summary>
 public static class Seeds
 {
-    public static IReadOnlyList<ulong> Fixed { get; } = [1, 2, 3, 4, 5, 6, 7, 8];
+    public static IReadOnlyList<ulong> Fixed { get; } = [4, 5, 6, 7, 8, 9, 10, 11];
 
     public static IReadOnlyList<ulong> OnceFailed { get; } =
     [
+        1, // CE unlink naming an unknown cluster twice: simulator REPEAT_REQUEST, reference NOT_YET_LINK; then a Decoder's malformed llm.ListenIpInfo
+        2, // CE Initialize of a Decoder with a malformed llm.ListenIpInfo: simulator PARAM_INVALID, reference ignores the option
+        3, // the same
     ];
 }

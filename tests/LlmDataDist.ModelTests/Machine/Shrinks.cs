@@ -26,6 +26,20 @@ public static class Shrinks
             _ => [],
         };
 
+        // Smaller cache ids: once a command names cache 1, the allocations that only produced higher ids can go.
+        IEnumerable<Command> ids = command switch
+        {
+            DeallocateCmd c when c.Id > 1 => [c with { Id = 1 }],
+            PullCacheCmd c => [.. c.SrcId > 1 ? [c with { SrcId = 1 }] : Array.Empty<Command>(), .. c.DstId > 1 ? [c with { DstId = 1 }] : Array.Empty<Command>()],
+            PullBlocksCmd c => [.. c.SrcId > 1 ? [c with { SrcId = 1 }] : Array.Empty<Command>(), .. c.DstId > 1 ? [c with { DstId = 1 }] : Array.Empty<Command>()],
+            PushCacheCmd c => [.. c.Src.Id > 1 ? [c with { Src = c.Src with { Id = 1 } }] : Array.Empty<Command>(), .. c.DstId > 1 ? [c with { DstId = 1 }] : Array.Empty<Command>()],
+            PushBlocksCmd c => [.. c.Src.Id > 1 ? [c with { Src = c.Src with { Id = 1 } }] : Array.Empty<Command>(), .. c.DstId > 1 ? [c with { DstId = 1 }] : Array.Empty<Command>()],
+            CopyCacheCmd c => [.. c.SrcId > 1 ? [c with { SrcId = 1 }] : Array.Empty<Command>(), .. c.DstId > 1 ? [c with { DstId = 1 }] : Array.Empty<Command>()],
+            CopyBlocksCmd c => [.. c.SrcId > 1 ? [c with { SrcId = 1 }] : Array.Empty<Command>(), .. c.DstId > 1 ? [c with { DstId = 1 }] : Array.Empty<Command>()],
+            _ => [],
+        };
+        candidates = ids.Concat(candidates);
+
         // Only strictly simpler: a candidate equal to the command (by its printed form) would shrink forever.
         return candidates.Where(c => c.ToString() != command.ToString());
     }
