@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using FsCheck;
 using FsCheck.Fluent;
 using LlmDataDist.Simulator.Semantics;
@@ -32,7 +33,20 @@ public static class SimulationProperty
         var environment = settings.Environment ?? SimulationEnvironment.FromProcess();
         if (environment.ReplaySeed is { } replay)
         {
-            return Prop.ToProperty(() => { SimulationRunner.Run(replay, profile, scenario, settings, testName); });
+            // FsCheck evaluates a property without arguments many times: run the world once and replay its outcome.
+            var once = new Lazy<ExceptionDispatchInfo?>(() =>
+            {
+                try
+                {
+                    SimulationRunner.Run(replay, profile, scenario, settings, testName);
+                    return null;
+                }
+                catch (SimulationFailedException ex)
+                {
+                    return ExceptionDispatchInfo.Capture(ex);
+                }
+            });
+            return Prop.ToProperty(() => once.Value?.Throw());
         }
 
         return Prop.ForAll(LlmArbitraries.Seeds(seedMax), seed => { SimulationRunner.Run(seed, profile, scenario, settings, testName); });
