@@ -30,7 +30,7 @@ public abstract partial class ConformanceSuite
     [InlineData(ConformanceProfile.CE, LlmRole.Prompt, "llm.DeviceId=0|llm.ListenIpInfo=[::1]:26000", LlmStatus.ParamInvalid)]
     [InlineData(ConformanceProfile.HX, LlmRole.Prompt, "llm.DeviceId=0|llm.ListenIpInfo=[::1]:26000", LlmStatus.Success)]
     [InlineData(ConformanceProfile.CE, LlmRole.Prompt, "llm.DeviceId=0|llm.ListenIpInfo=10.0.0.1:70000", LlmStatus.Success)] // > 65535: accepted as the engines parse (unconfirmed effect, §13.4)
-    [InlineData(ConformanceProfile.CE, LlmRole.Decoder, "llm.DeviceId=0|llm.ListenIpInfo=nonsense", LlmStatus.ParamInvalid)] // CE parses it for any role
+    [InlineData(ConformanceProfile.CE, LlmRole.Decoder, "llm.DeviceId=0|llm.ListenIpInfo=nonsense", LlmStatus.Success)] // CE checks it for a Prompt only (§9.3); SetRole parses it for any role
     // llm.SyncKvCacheWaitTime: digits only; "0" accepted.
     [InlineData(ConformanceProfile.CE, LlmRole.Decoder, "llm.DeviceId=0|llm.SyncKvCacheWaitTime=", LlmStatus.ParamInvalid)]
     [InlineData(ConformanceProfile.HX, LlmRole.Decoder, "llm.DeviceId=0|llm.SyncKvCacheWaitTime=-1", LlmStatus.ParamInvalid)]

@@ -315,10 +315,11 @@ public sealed partial class SimulatedBackend
         {
             var deadline = SimTime.AddSaturating(_fabric.Loop.NowNs, timeoutMs * SimTime.NsPerMs);
             var seen = new HashSet<ulong>();
+            var linkedAtStart = new Dictionary<ulong, LinkRecord>(_links);
             foreach (var cluster in clusters)
             {
                 var ret = Profile == EngineProfile.CE
-                    ? await CeUnlinkOneAsync(cluster, force, seen, deadline, cancellationToken).ConfigureAwait(false)
+                    ? await CeUnlinkOneAsync(cluster, force, seen, linkedAtStart, deadline, cancellationToken).ConfigureAwait(false)
                     : await HxUnlinkOneAsync(cluster, force, deadline, cancellationToken).ConfigureAwait(false);
                 rets.Add(ret);
             }
@@ -336,45 +337,46 @@ public sealed partial class SimulatedBackend
         return rets.LastOrDefault(r => r != LlmStatus.Success, LlmStatus.Success);
     }
 
-    private async Task<LlmStatus> CeUnlinkOneAsync(ClusterInfo cluster, bool force, HashSet<ulong> seen, long deadlineNs, CancellationToken cancellationToken)
+    private async Task<LlmStatus> CeUnlinkOneAsync(ClusterInfo cluster, bool force, HashSet<ulong> seen, IReadOnlyDictionary<ulong, LinkRecord> linkedAtStart, long deadlineNs, CancellationToken cancellationToken)
     {
-        if (!seen.Add(cluster.RemoteClusterId))
-        {
-            return LlmStatus.RepeatRequest;
-        }
-
-        var record = _links.GetValueOrDefault(cluster.RemoteClusterId);
+        // §6.4 per-cluster order: unknown → NOT_YET_LINK, IPs differ → PARAM_INVALID (client), in use → LINK_BUSY,
+        // duplicate → REPEAT_REQUEST. The request is judged as a whole against the records held when the call
+        // started, so a linked cluster named twice unlinks once and then repeats, while an unknown one is unknown twice.
+        var first = seen.Add(cluster.RemoteClusterId);
+        var atStart = linkedAtStart.GetValueOrDefault(cluster.RemoteClusterId);
         // A Decoder unlinks as client; a Prompt tears down its server side (force ignored). Mix: whichever side it holds.
-        var asClient = Role == LlmRole.Decoder || (Role == LlmRole.Mix && record?.IsClient == true);
-        if (record is null || record.IsClient != asClient)
+        var asClient = Role == LlmRole.Decoder || (Role == LlmRole.Mix && atStart?.IsClient == true);
+        // The server side identifies its client by IP and id.
+        if (atStart is null || atStart.IsClient != asClient || (!asClient && cluster.RemoteIpInfos[0].Ip != atStart.RemoteIps[0]))
         {
             return LlmStatus.NotYetLink;
         }
 
-        if (!asClient)
-        {
-            if (cluster.RemoteIpInfos[0].Ip != record.RemoteIps[0])
-            {
-                return LlmStatus.NotYetLink; // the server identifies its client by IP and id
-            }
-
-            if (record.Transfers > 0)
-            {
-                return LlmStatus.LinkBusy;
-            }
-
-            _links.Remove(cluster.RemoteClusterId);
-            return LlmStatus.Success;
-        }
-
-        if (!cluster.RemoteIpInfos.Select(i => i.Ip).SequenceEqual(record.RemoteIps) || !cluster.LocalIpInfos.Select(i => i.Ip).SequenceEqual(record.LocalIps))
+        if (asClient && (!cluster.RemoteIpInfos.Select(i => i.Ip).SequenceEqual(atStart.RemoteIps) || !cluster.LocalIpInfos.Select(i => i.Ip).SequenceEqual(atStart.LocalIps)))
         {
             return LlmStatus.ParamInvalid;
         }
 
-        if (record.Transfers > 0)
+        if (atStart.Transfers > 0)
         {
             return LlmStatus.LinkBusy;
+        }
+
+        if (!first)
+        {
+            return LlmStatus.RepeatRequest;
+        }
+
+        var record = atStart;
+        if (!Holds(record))
+        {
+            return LlmStatus.NotYetLink; // dropped since the call started
+        }
+
+        if (!asClient)
+        {
+            _links.Remove(cluster.RemoteClusterId);
+            return LlmStatus.Success;
         }
 
         if (force)

@@ -46,6 +46,7 @@ public sealed partial class SimulatedBackend
             return LlmStatus.Failed;
         }
 
+        var callDeadline = CallDeadlineNs();
         if (blocks is null ? (size != -1 && size <= 0) : src.BatchIndex != 0)
         {
             return LlmStatus.ParamInvalid;
@@ -96,7 +97,7 @@ public sealed partial class SimulatedBackend
             return linkStatus;
         }
 
-        return await TransferOverAsync(record!, pull: true, async deadline =>
+        return await TransferOverAsync(record!, pull: true, callDeadline, async deadline =>
         {
             var peer = record!.Peer;
             if (!ce)
@@ -186,6 +187,8 @@ public sealed partial class SimulatedBackend
             return LlmStatus.Failed;
         }
 
+        // One budget for the whole call: a multi-layer push does not get a fresh wait per layer (§7, §12.10).
+        var callDeadline = CallDeadlineNs();
         if (srcCache.CacheDesc.Placement != CachePlacement.Device)
         {
             return LlmStatus.ParamInvalid;
@@ -234,7 +237,7 @@ public sealed partial class SimulatedBackend
                 return linkStatus;
             }
 
-            var layerStatus = await TransferOverAsync(record!, pull: false, async deadline =>
+            var layerStatus = await TransferOverAsync(record!, pull: false, callDeadline, async deadline =>
             {
                 var peer = record!.Peer;
                 if (!ce)
@@ -295,6 +298,9 @@ public sealed partial class SimulatedBackend
         return LlmStatus.Success;
     }
 
+    /// <summary>llm.SyncKvCacheWaitTime from now: when a pull or push must have completed.</summary>
+    private long CallDeadlineNs() => SimTime.AddSaturating(_fabric.Loop.NowNs, _options!.SyncWaitMs * SimTime.NsPerMs);
+
     /// <summary>Which record a transfer may use, and the statuses of a missing, busy or broken one.</summary>
     private LlmStatus CheckLink(LinkRecord? record, bool forPull)
     {
@@ -351,10 +357,9 @@ public sealed partial class SimulatedBackend
     /// (checks that need the peer) runs, the network prices the bytes within llm.SyncKvCacheWaitTime, and only a
     /// completed transfer writes them. A timeout leaves the destination untouched and the link faulted.
     /// </summary>
-    private async Task<LlmStatus> TransferOverAsync(LinkRecord record, bool pull,
+    private async Task<LlmStatus> TransferOverAsync(LinkRecord record, bool pull, long deadline,
         Func<long, Task<(LlmStatus Status, SimulatedCache? Remote, List<Segment>? Segments)>> plan, SimulatedCache local, CancellationToken cancellationToken)
     {
-        var deadline = SimTime.AddSaturating(_fabric.Loop.NowNs, _options!.SyncWaitMs * SimTime.NsPerMs);
         if (record.Fault is { } fault || record.IsHalfOpen)
         {
             await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);

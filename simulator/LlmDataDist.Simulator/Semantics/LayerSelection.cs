@@ -80,8 +80,8 @@ public static class LayerSelection
         if (ext.SrcLayerRange.IsAll)
         {
             var n = (long)ext.TensorNumPerLayer;
-            // Not divisible: num_tensors / N layers (the divisibility check then fails); fewer than N: one layer 0, which fails.
-            var count = callerNumTensors % n == 0 ? callerNumTensors / n : Math.Max(1, callerNumTensors / n);
+            // Lmax = num_tensors / N - 1 when divisible, num_tensors / N when not (§9.10), so one more layer; fewer than N: layer 0.
+            var count = callerNumTensors % n == 0 ? callerNumTensors / n : (callerNumTensors / n) + 1;
             for (long layer = 0; layer < count; layer++)
             {
                 layers.Add((layer, layer));

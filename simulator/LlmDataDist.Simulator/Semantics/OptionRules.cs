@@ -42,7 +42,8 @@ public static class OptionRules
                 return LlmStatus.ParamInvalid;
             }
 
-            if (hasListen && !TryParseListenList(listenText!, allowIpv6: false, listen))
+            // §9.3 checks the listen endpoint "for Prompt" only: other roles ignore the option, malformed or not.
+            if (role == LlmRole.Prompt && hasListen && !TryParseListenList(listenText!, allowIpv6: false, listen))
             {
                 return LlmStatus.ParamInvalid;
             }

@@ -107,7 +107,7 @@ public static class Generators
                 InitVariant.BadSwitchRole, InitVariant.BadSyncWait, InitVariant.BadPool)));
         return from s in slot
                from v in variant
-               select (Command)new InitializeCmd(s, v == InitVariant.BadListen && !mix.MalformedListenOnNonPrompt && m[s].Role != LlmRole.Prompt ? InitVariant.BadPool : v);
+               select (Command)new InitializeCmd(s, v);
     }
 
     private static Gen<Command> SetRole(ModelWorld m) =>
@@ -145,7 +145,7 @@ public static class Generators
         from targets in Gen.ArrayOf(UnlinkTarget(m, m[s]), count)
         from shape in Shape
         from force in Gen.Elements(false, true)
-        select (Command)new UnlinkCmd(s, mix.DuplicateClustersInUnlink ? [.. targets] : [.. targets.DistinctBy(t => t.Id)], shape, force);
+        select (Command)new UnlinkCmd(s, [.. targets], shape, force);
 
     private static Gen<LinkTarget> UnlinkTarget(ModelWorld m, ClusterModel me)
     {
@@ -253,7 +253,7 @@ public static class Generators
 
     private static Gen<PushSource> PushSourceOf(ClusterModel me, OperationMix mix) =>
         from id in CacheId(me)
-        from tensors in Gen.Frequency((30, Gen.Constant((uint?)null)), (1, mix.PushDescTensorsNotDivisible ? Pick<uint?>(0, 2, 3) : Gen.Constant((uint?)0)))
+        from tensors in Gen.Frequency((30, Gen.Constant((uint?)null)), (1, Pick<uint?>(0, 2, 3)))
         from host in Gen.Frequency((40, Gen.Constant(false)), (1, Gen.Constant(true)))
         select new PushSource(id, tensors, host);
 

@@ -59,6 +59,8 @@ public class LayerSelectionTests
     {
         Assert.Equal([(0L, 0L), (1L, 1L)], LayerSelection.PushLayers(Ext(-1, -1, 3, 3), 4));
         Assert.Equal([(0L, 0L)], LayerSelection.PushLayers(Ext(-1, -1, -1, -1), 1));
+        // Not divisible: Lmax = 3 / 2 = 1, so layers 0 and 1 (the source's own divisibility is checked later).
+        Assert.Equal([(0L, 0L), (1L, 1L)], LayerSelection.PushLayers(Ext(-1, -1, -1, -1), 3));
     }
 
     [Fact]

@@ -245,9 +245,7 @@ internal sealed class ChaosWorkload(SimulationContext sim, int rounds)
         var source = sim.Read(src);
         var before = sim.Read(dst);
         // A layer selection: every layer, or one or both layers onto the same count (the cache has 2 layers of K,V).
-        // While KnownSimulatorIssues.PushBudgetIsPerLayer holds, pushes move one layer (one transfer) only.
-        var singleLayerOnly = push && KnownSimulatorIssues.PushBudgetIsPerLayer;
-        var ext = Selections[singleLayerOnly ? 1 + (int)sim.Random.Below(4) : (int)sim.Random.Below((ulong)Selections.Length)];
+        var ext = Selections[(int)sim.Random.Below((ulong)Selections.Length)];
         var tensorPairs = CacheBytes.TensorPairs(ext, Desc.NumTensors, push);
         var srcBlocks = rows.Select(r => (ulong)r.From).ToArray();
         var dstBlocks = rows.Select(r => (ulong)r.To).ToArray();

@@ -14,7 +14,7 @@ namespace LlmDataDist.Testing.Tests.Faults;
 public sealed class FaultProperties
 {
     /// <summary>The fixed CI list: 1..40, then every seed that ever failed (583630700: the per-layer push budget, see
-    /// <see cref="KnownSimulatorIssues"/>; 1293777404: four dropped liveness attempts in a row, now twelve allowed).</summary>
+    /// a per-layer push budget, since fixed; 1293777404: four dropped liveness attempts in a row, now twelve allowed).</summary>
     public static readonly IReadOnlyList<ulong> CiSeeds = [.. Enumerable.Range(1, 40).Select(i => (ulong)i), 583630700, 1293777404];
 
     public const int Rounds = 30;
