@@ -418,23 +418,37 @@ public sealed partial class SimulatedBackend
     /// <summary>Writes the segments in order (a duplicated destination block: the last write wins).</summary>
     private LlmStatus Copy(SimulatedCache source, SimulatedCache destination, List<Segment> segments)
     {
-        var resolved = new List<(ResolvedRange From, ResolvedRange To)>(segments.Count);
+        // Each tensor is resolved once (an address lookup per block would cost more than copying a small block), and
+        // every segment is checked before the first byte moves, so a failure writes nothing.
+        var sources = new ResolvedRange?[source.Addresses.Count];
+        var destinations = new ResolvedRange?[destination.Addresses.Count];
         foreach (var s in segments)
         {
-            if (!_fabric.Memory.TryResolve(source.Addresses[s.SourceTensor] + (ulong)s.SourceOffset, s.Bytes, out var from)
-                || !_fabric.Memory.TryResolve(destination.Addresses[s.DestinationTensor] + (ulong)s.DestinationOffset, s.Bytes, out var to))
+            if (Tensor(sources, source, s.SourceTensor) is not { } from || s.SourceOffset + s.Bytes > from.Length
+                || Tensor(destinations, destination, s.DestinationTensor) is not { } to || s.DestinationOffset + s.Bytes > to.Length)
             {
                 return LlmStatus.ParamInvalid; // UB→sim: registered memory that no longer resolves
             }
-
-            resolved.Add((from, to));
         }
 
-        foreach (var (from, to) in resolved)
+        foreach (var s in segments)
         {
-            from.CopyTo(to);
+            var from = sources[s.SourceTensor]!.Value;
+            var to = destinations[s.DestinationTensor]!.Value;
+            new ResolvedRange(from.Buffer, from.Offset + s.SourceOffset, s.Bytes).CopyTo(new ResolvedRange(to.Buffer, to.Offset + s.DestinationOffset, s.Bytes));
         }
 
         return LlmStatus.Success;
+    }
+
+    /// <summary>A tensor's whole buffer range, resolved on first use; null when its address resolves to nothing.</summary>
+    private ResolvedRange? Tensor(ResolvedRange?[] resolved, SimulatedCache cache, int tensor)
+    {
+        if (resolved[tensor] is null && _fabric.Memory.TryResolve(cache.Addresses[tensor], cache.Geometry.TensorBytes, out var range))
+        {
+            resolved[tensor] = range;
+        }
+
+        return resolved[tensor];
     }
 }
