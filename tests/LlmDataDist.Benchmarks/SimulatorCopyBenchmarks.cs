@@ -7,7 +7,8 @@ namespace LlmDataDist.Benchmarks;
 /// <summary>
 /// Simulator copy bandwidth: a PullKvBlocks of 64 MiB (in blocks of 64 KiB, 1 MiB or 16 MiB) between two A2 servers,
 /// end to end through the simulated backend — validation, the link model on the event loop, and the bytes — against a
-/// plain <see cref="Span{T}.CopyTo"/> of the same blocks (the baseline). Bandwidth ratio = baseline time / simulator time.
+/// plain <see cref="Span{T}.CopyTo"/> of the same blocks between the same two buffers (the baseline), so both measure
+/// the same memory and only the simulator's work differs. Bandwidth ratio = baseline time / simulator time.
 /// </summary>
 [MemoryDiagnoser]
 public class SimulatorCopyBenchmarks
@@ -19,8 +20,8 @@ public class SimulatorCopyBenchmarks
     private Cache _src = null!;
     private Cache _dst = null!;
     private ulong[] _blocks = [];
-    private byte[] _baselineSource = [];
-    private byte[] _baselineDestination = [];
+    private SimBuffer _sourceBuffer = null!;
+    private SimBuffer _destinationBuffer = null!;
 
     [Params(64 << 10, 1 << 20, 16 << 20)]
     public int BlockBytes { get; set; }
@@ -47,9 +48,10 @@ public class SimulatorCopyBenchmarks
                 throw new InvalidOperationException($"link: {link.Status}");
             }
         });
-        _baselineSource = new byte[TotalBytes];
-        _baselineDestination = new byte[TotalBytes];
-        Random.Shared.NextBytes(_baselineSource);
+        _world.Memory.TryResolve(_src.TensorAddrs[0], TotalBytes, out var source);
+        _world.Memory.TryResolve(_dst.TensorAddrs[0], TotalBytes, out var destination);
+        (_sourceBuffer, _destinationBuffer) = (source.Buffer, destination.Buffer);
+        Random.Shared.NextBytes(source.Span);
     }
 
     [GlobalCleanup]
@@ -60,7 +62,7 @@ public class SimulatorCopyBenchmarks
     {
         for (var b = 0; b < _blocks.Length; b++)
         {
-            _baselineSource.AsSpan(b * BlockBytes, BlockBytes).CopyTo(_baselineDestination.AsSpan(b * BlockBytes, BlockBytes));
+            _sourceBuffer.Span.Slice(b * BlockBytes, BlockBytes).CopyTo(_destinationBuffer.Span.Slice(b * BlockBytes, BlockBytes));
         }
     }
 

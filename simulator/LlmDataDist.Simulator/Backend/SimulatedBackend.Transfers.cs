@@ -137,11 +137,12 @@ public sealed partial class SimulatedBackend
                 return (LlmStatus.ParamInvalid, null, null);
             }
 
-            var segments = new List<Segment>();
+            var segments = new List<Segment>(srcBlocks.Count * pairs.Count);
             for (var j = 0; j < srcBlocks.Count; j++)
             {
-                foreach (var p in pairs)
+                for (var k = 0; k < pairs.Count; k++)
                 {
+                    var p = pairs[k];
                     segments.Add(new Segment(p.Source, (long)srcBlocks[j] * s.Geometry.Stride, p.Destination, (long)dstBlocks[j] * d.Geometry.Stride, d.Geometry.Stride));
                 }
             }
