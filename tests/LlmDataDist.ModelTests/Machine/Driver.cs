@@ -92,6 +92,13 @@ public static class Driver
                 await client.DeallocateCacheAsync(c.Id);
                 sut.Caches.Remove((c.Slot, c.Id));
                 return Outcome.Of(LlmStatus.Success);
+            case RegisterCmd c:
+                var addresses = Enumerable.Range(1, c.Addresses).Select(i => c.WithZero && i == 1 ? 0UL : (ulong)i << 20).ToArray();
+                await client.RegisterKvCacheAsync(new CacheDesc { NumTensors = 4, DataType = DataType.Int32, Shape = [4, 16] }, addresses, new RegisterCfg());
+                return Outcome.Of(LlmStatus.Success);
+            case UnregisterCmd c:
+                await client.UnregisterKvCacheAsync(c.Id);
+                return Outcome.Of(LlmStatus.Success);
             case PullCacheCmd c:
                 await client.PullKvCacheAsync(new CacheIndex(c.Remote, c.SrcId, c.SrcRow), Local(sut, c.Slot, c.DstId), c.DstRow, c.Size, ExtParam(c.Ext));
                 return Outcome.Of(LlmStatus.Success);

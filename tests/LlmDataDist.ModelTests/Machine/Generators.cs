@@ -38,6 +38,8 @@ public static class Generators
         {
             choices.Add((10, Allocate(m)));
             choices.Add((2, Deallocate(m)));
+            choices.Add((1, Register(m)));
+            choices.Add((1, Unregister(m)));
         }
 
         if (mix.Pulls)
@@ -188,6 +190,17 @@ public static class Generators
         from s in Caller(m, LlmRole.Decoder).Or(Caller(m, LlmRole.Prompt))
         from id in CacheId(m[s])
         select (Command)new DeallocateCmd(s, id);
+
+    private static Gen<Command> Register(ModelWorld m) =>
+        from s in Slot
+        from addresses in Gen.Frequency((4, Gen.Constant(4)), (1, Pick(0, 3)))
+        from zero in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
+        select (Command)new RegisterCmd(s, addresses, zero);
+
+    private static Gen<Command> Unregister(ModelWorld m) =>
+        from s in Slot
+        from id in CacheId(m[s])
+        select (Command)new UnregisterCmd(s, id);
 
     private static long RowsOf(ClusterModel c, long id) => c.Caches.TryGetValue(id, out var cache) ? cache.Rows : 4;
 

@@ -104,6 +104,18 @@ public sealed record DeallocateCmd(int Slot, long Id) : Command(Slot)
     public override string ToString() => $"Deallocate(s{Slot}, #{Id})";
 }
 
+/// <summary>RegisterKvCache of a 4-tensor cache with <paramref name="Addresses"/> addresses (one of them 0 when
+/// <paramref name="WithZero"/>): an HX method, FEATURE_NOT_ENABLED on CE once the client's argument rules pass.</summary>
+public sealed record RegisterCmd(int Slot, int Addresses, bool WithZero) : Command(Slot)
+{
+    public override string ToString() => $"Register(s{Slot}, {Addresses} addrs{(WithZero ? ", one 0" : string.Empty)})";
+}
+
+public sealed record UnregisterCmd(int Slot, long Id) : Command(Slot)
+{
+    public override string ToString() => $"Unregister(s{Slot}, #{Id})";
+}
+
 /// <summary>KvCacheExtParam: inclusive layer ranges and tensors per layer.</summary>
 public sealed record Ext(int SrcFirst, int SrcLast, int DstFirst, int DstLast, byte N)
 {

@@ -23,6 +23,9 @@ public static class Reference
         UnlinkCmd c => Unlink(m, c),
         AllocateCmd c => Allocate(m, c),
         DeallocateCmd c => Deallocate(m, c),
+        // §0.1, §9.17: CE lacks registration whatever the state; the client's address rules still come first.
+        RegisterCmd c => c.Addresses != 4 || c.WithZero ? Rejected(m) : Done(m, LlmStatus.FeatureNotEnabled),
+        UnregisterCmd => Done(m, LlmStatus.FeatureNotEnabled),
         PullCacheCmd c => PullCache(m, c),
         PullBlocksCmd c => PullBlocks(m, c),
         PushCacheCmd c => c.Size != -1 ? Rejected(m) : Push(m, c.Slot, c.Src, c.Remote, c.DstId, c.Ext, c.SrcRow, c.DstRow, null, null),
