@@ -440,10 +440,8 @@ namespace LlmDataDist.Generators.Parsing
             }
 
             var nameToken = Next();
-            var isArray = false;
             if (Accept("["))
             {
-                isArray = true;
                 while (!AtEnd && !Peek().Is("]"))
                 {
                     Next();
@@ -494,7 +492,6 @@ namespace LlmDataDist.Generators.Parsing
                 return;
             }
 
-            _ = isArray;
             _constants.Add(new RawConstant(ns, nameToken.Text, type, value, isString, Spot(nameToken)));
         }
 

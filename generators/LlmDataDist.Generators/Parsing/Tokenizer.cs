@@ -104,7 +104,6 @@ namespace LlmDataDist.Generators.Parsing
 
         private void Preprocessor()
         {
-            var start = _pos;
             var content = new StringBuilder();
             // A directive ends at a newline that is not escaped by a trailing backslash.
             while (_pos < _text.Length && Peek() != '\n')
@@ -136,8 +135,6 @@ namespace LlmDataDist.Generators.Parsing
                     _macros.Add(rest.Substring(0, end));
                 }
             }
-
-            _ = start;
         }
 
         private void LineComment()

@@ -35,7 +35,6 @@ public sealed class DisaggregatedScenario : IDisposable
             "A3" => Topology.A3(spec.Servers),
             _ => throw new ArgumentException($"unknown topology '{spec.TopologyKind}': use a2 or a3", nameof(spec)),
         };
-        var perServer = topology.NpusOf(0).Count;
         if (spec.Prompts < 1 || spec.Decoders < 1 || spec.Prompts + spec.Decoders > topology.Npus.Count)
         {
             throw new ArgumentException($"{spec.Prompts}P{spec.Decoders}D needs 2..{topology.Npus.Count} NPUs on this topology", nameof(spec));
@@ -47,7 +46,6 @@ public sealed class DisaggregatedScenario : IDisposable
         _world = new SimulatedWorld(spec.Seed, topology, faults, new SimulationOptions(MetadataOnly: spec.MetadataOnly));
         _fabric = new SimulatedFabric(_world, spec.Profile, devicePoolBytesDefault: long.MaxValue / 4);
         _random = _world.Random.Fork();
-        _ = perServer;
     }
 
     /// <summary>The world the scenario runs in (its trace, for export).</summary>
