@@ -6,15 +6,8 @@ public abstract partial class ConformanceSuite
     private static KvCacheExtParam Layers(int a, int b, int c, int d, byte n = 2) =>
         new() { SrcLayerRange = new(a, b), DstLayerRange = new(c, d), TensorNumPerLayer = n };
 
-    private static async Task<(Pair Pair, Cache Src, Cache Dst, byte[][] Source, byte[][] Before)> FilledAsync(IConformanceHarness h, bool link = true)
-    {
-        var pair = link ? await LinkedPairAsync(h) : await InitializedPairAsync(h);
-        var src = await CacheAsync(h, pair.Prompt, PromptServer);
-        var dst = await CacheAsync(h, pair.Decoder, DecoderServer);
-        Fill(h, src, 1);
-        Fill(h, dst, 2);
-        return (pair, src, dst, Snapshot(h, src), Snapshot(h, dst));
-    }
+    private static Task<(Pair Pair, Cache Src, Cache Dst, byte[][] Source, byte[][] Before)> FilledAsync(IConformanceHarness h, bool link = true) =>
+        ShapedAsync(h, SampleDesc, SampleDesc, link);
 
     [Theory]
     [InlineData(ConformanceProfile.CE)]
