@@ -5,7 +5,7 @@ public abstract partial class ConformanceSuite
 {
     private static CacheDesc Small => new() { NumTensors = 1, DataType = DataType.Int32, Shape = [4, 16] }; // 256 bytes, rows of 64
 
-    [Fact]
+    [SkippableFact]
     public void CE_CopyKvCache_copies_one_row_of_every_tensor_and_nothing_else() => Scenario(ConformanceProfile.CE, async h =>
     {
         var b = await InitializedAsync(h);
@@ -18,7 +18,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, cache), [(0, 64, Slice(before[0], 0, 64)), (0, 192, Slice(before[0], 128, 64))]);
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_CopyKvBlocks_gives_the_same_result_as_the_row_copies() => Scenario(ConformanceProfile.CE, async h =>
     {
         var b = await InitializedAsync(h);
@@ -29,7 +29,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, cache), [(0, 64, Slice(before[0], 0, 64)), (0, 192, Slice(before[0], 128, 64))]);
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_CopyKvCache_with_offset_and_size_copies_that_slice_of_the_row() => Scenario(ConformanceProfile.CE, async h =>
     {
         var b = await InitializedAsync(h);
@@ -42,7 +42,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), [(0, (2 * 64) + 16, Slice(Snapshot(h, src)[0], 64 + 16, 8))]);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(8, 0, 0, -1L)]   // source row out of range
     [InlineData(0, 4, 0, -1L)]   // destination row out of range
     [InlineData(0, 1, 64, -1L)]  // offset at the stride
@@ -60,7 +60,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), []);
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_copies_from_host_are_rejected_for_whole_caches_and_between_two_hosts_for_blocks() => Scenario(ConformanceProfile.CE, async h =>
     {
         var b = await InitializedAsync(h);
@@ -73,7 +73,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, await b.CopyKvBlocksAsync(host, device, [1], [[2]]));
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_device_CopyKvBlocks_copies_earlier_lists_before_a_later_list_fails() => Scenario(ConformanceProfile.CE, async h =>
     {
         var b = await InitializedAsync(h);
@@ -85,7 +85,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, cache), [(0, 64, Slice(before[0], 0, 64))]);
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_host_to_device_CopyKvBlocks_checks_everything_before_copying() => Scenario(ConformanceProfile.CE, async h =>
     {
         var b = await InitializedAsync(h);
@@ -97,7 +97,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, device), []);
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_CopyKvBlocks_needs_equal_block_sizes_and_enough_addresses() => Scenario(ConformanceProfile.CE, async h =>
     {
         var b = await InitializedAsync(h);

@@ -3,7 +3,7 @@ namespace LlmDataDist.Conformance;
 // §5: states, Initialize / Finalize, and what every method answers before Initialize.
 public abstract partial class ConformanceSuite
 {
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void Every_method_before_Initialize_fails_except_those_the_engine_lacks(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -28,7 +28,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(ce ? LlmStatus.FeatureNotEnabled : LlmStatus.Failed, await b.UnregisterKvCacheAsync(1));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void Initialize_twice_succeeds_and_ignores_the_second_options(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -38,7 +38,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, await b.InitializeAsync(new Dictionary<string, string> { [LlmOptionKeys.DeviceId] = "not a number" }));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void A_failed_Initialize_leaves_the_instance_constructed_and_retryable(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -49,7 +49,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, await b.InitializeAsync(Options()));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE, LlmRole.End)]
     [InlineData(ConformanceProfile.HX, LlmRole.End)]
     [InlineData(ConformanceProfile.CE, (LlmRole)0)]
@@ -60,7 +60,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.ParamInvalid, await b.InitializeAsync(Options()));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE, LlmStatus.ParamInvalid)]
     [InlineData(ConformanceProfile.HX, LlmStatus.Success)]
     public void A_prompt_without_a_listen_endpoint_is_invalid_on_CE_only(ConformanceProfile profile, LlmStatus expected) => Scenario(profile, async h =>
@@ -69,7 +69,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(expected, await b.InitializeAsync(Options()));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void Finalize_forgets_every_cache_and_ids_restart_at_1_after_Initialize(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -85,7 +85,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(1L, (await CacheAsync(h, b, 0)).CacheId);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void Finalize_before_Initialize_is_a_no_op(ConformanceProfile profile) => Scenario(profile, async h =>

@@ -31,7 +31,7 @@ public abstract partial class ConformanceSuite
 
     // ---- common pre-checks (§6.3 steps 1–3) -------------------------------------------------------------------
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void Link_and_unlink_check_initialization_before_the_timeout_and_the_IPs(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -48,7 +48,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal((LlmStatus.ParamInvalid, 0), (unlink.Status, unlink.Rets.Count));
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_link_checks_the_IPs_before_the_role_and_the_role_before_structure_and_limit() => Scenario(ConformanceProfile.CE, async h =>
     {
         var pair = await InitializedPairAsync(h);
@@ -60,7 +60,7 @@ public abstract partial class ConformanceSuite
 
     // ---- CE structural checks and limits (§6.3 steps 6–8, §8) -------------------------------------------------
 
-    [Fact]
+    [SkippableFact]
     public void CE_link_structural_checks_fail_the_whole_call_and_link_nothing() => Scenario(ConformanceProfile.CE, async h =>
     {
         var pair = await InitializedPairAsync(h);
@@ -94,7 +94,7 @@ public abstract partial class ConformanceSuite
         GC.KeepAlive(second);
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_more_than_512_initiated_links_make_every_cluster_of_the_call_invalid_under_overall_success() => Scenario(ConformanceProfile.CE, async h =>
     {
         var decoder = h.Create(DecoderId, LlmRole.Decoder, DecoderServer);
@@ -127,7 +127,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal([LlmStatus.Success], (await decoder.LinkLlmClustersAsync([To(existing + 2)], 1000)).Rets);
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_has_no_16_cluster_limit() => Scenario(ConformanceProfile.HX, async h =>
     {
         var pair = await InitializedPairAsync(h);
@@ -141,8 +141,8 @@ public abstract partial class ConformanceSuite
 
     // ---- CE serialisation of link operations (§6.3 step 5, §10) ----------------------------------------------
 
-    [Fact]
-    public void CE_a_link_started_while_another_runs_is_processing_link_after_waiting_its_timeout_in_microseconds() => Scenario(ConformanceProfile.CE, async h =>
+    [SkippableFact]
+    public void CE_a_link_started_while_another_runs_is_processing_link_after_waiting_its_timeout_in_microseconds() => Scenario(ConformanceProfile.CE, ConformanceCapabilities.ModelledTiming, async h =>
     {
         var pair = await InitializedPairAsync(h);
         await ExtraPromptAsync(h, 3, PromptPort + 1);
@@ -162,8 +162,8 @@ public abstract partial class ConformanceSuite
         Assert.Equal([LlmStatus.Success], (await third).Rets);
     });
 
-    [Fact]
-    public void CE_a_link_started_while_an_unlink_runs_is_processing_link() => Scenario(ConformanceProfile.CE, async h =>
+    [SkippableFact]
+    public void CE_a_link_started_while_an_unlink_runs_is_processing_link() => Scenario(ConformanceProfile.CE, ConformanceCapabilities.ModelledTiming, async h =>
     {
         var pair = await LinkedPairAsync(h);
         var unlink = pair.Decoder.UnlinkLlmClustersAsync([ToPrompt()], 1000, false).AsTask();
@@ -173,7 +173,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal([LlmStatus.Success], (await pair.Decoder.LinkLlmClustersAsync([ToPrompt()], 1000)).Rets);
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_link_calls_are_not_serialised() => Scenario(ConformanceProfile.HX, async h =>
     {
         var pair = await InitializedPairAsync(h);
@@ -186,7 +186,7 @@ public abstract partial class ConformanceSuite
 
     // ---- CE unlink per cluster (§6.4) --------------------------------------------------------------------------
 
-    [Fact]
+    [SkippableFact]
     public void CE_client_unlink_with_other_IPs_is_param_invalid_for_that_cluster_and_keeps_the_link() => Scenario(ConformanceProfile.CE, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h);
@@ -197,7 +197,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, await PullRow0Async(pair.Decoder, src, dst));
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_a_cluster_named_twice_in_one_unlink_is_a_repeat_request_and_fails_the_call() => Scenario(ConformanceProfile.CE, async h =>
     {
         var pair = await LinkedPairAsync(h);
@@ -206,7 +206,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal([LlmStatus.Success, LlmStatus.RepeatRequest], result.Rets);
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_unlink_from_a_decoder_whose_prompt_is_gone_is_notify_prompt_unlink_failed_and_removes_the_local_record() => Scenario(ConformanceProfile.CE, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h);
@@ -216,7 +216,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.NotYetLink, await PullRow0Async(pair.Decoder, src, dst));
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_a_prompt_unlinks_its_server_side_by_the_decoders_IP_and_id_and_the_decoder_is_not_told() => Scenario(ConformanceProfile.CE, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h);
@@ -239,7 +239,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, await PullRow0Async(pair.Decoder, src, dst));
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_force_unlink_removes_only_the_decoders_side() => Scenario(ConformanceProfile.CE, async h =>
     {
         var (pair, src, dst, _, before) = await FilledAsync(h);
@@ -255,8 +255,8 @@ public abstract partial class ConformanceSuite
 
     // ---- transfer vs unlink (§6.2 Busy, §10) ----------------------------------------------------------------
 
-    [Fact]
-    public void CE_unlink_while_a_pull_holds_the_link_is_link_busy_for_that_cluster() => Scenario(ConformanceProfile.CE, async h =>
+    [SkippableFact]
+    public void CE_unlink_while_a_pull_holds_the_link_is_link_busy_for_that_cluster() => Scenario(ConformanceProfile.CE, ConformanceCapabilities.ModelledTiming, async h =>
     {
         var (pair, src, dst, source, before) = await FilledAsync(h);
         var pull = PullRow0Async(pair.Decoder, src, dst);
@@ -268,8 +268,8 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, (await pair.Decoder.UnlinkLlmClustersAsync([ToPrompt()], 1000, false)).Status);
     });
 
-    [Fact]
-    public void CE_a_server_unlink_while_a_push_holds_the_link_is_link_busy() => Scenario(ConformanceProfile.CE, async h =>
+    [SkippableFact]
+    public void CE_a_server_unlink_while_a_push_holds_the_link_is_link_busy() => Scenario(ConformanceProfile.CE, ConformanceCapabilities.ModelledTiming, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h);
         var push = PushRow0Async(pair.Prompt, src, dst);
@@ -279,8 +279,8 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, await push);
     });
 
-    [Fact]
-    public void CE_a_transfer_started_while_its_link_is_being_unlinked_is_link_busy() => Scenario(ConformanceProfile.CE, async h =>
+    [SkippableFact]
+    public void CE_a_transfer_started_while_its_link_is_being_unlinked_is_link_busy() => Scenario(ConformanceProfile.CE, ConformanceCapabilities.ModelledTiming, async h =>
     {
         var (pair, src, dst, _, before) = await FilledAsync(h);
         var unlink = pair.Decoder.UnlinkLlmClustersAsync([ToPrompt()], 1000, false).AsTask();
@@ -292,10 +292,10 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.NotYetLink, await PullRow0Async(pair.Decoder, src, dst));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(true)]
     [InlineData(false)]
-    public void HX_unlink_waits_for_the_transfer_in_flight(bool force) => Scenario(ConformanceProfile.HX, async h =>
+    public void HX_unlink_waits_for_the_transfer_in_flight(bool force) => Scenario(ConformanceProfile.HX, ConformanceCapabilities.ModelledTiming, async h =>
     {
         var (pair, src, dst, source, before) = await FilledAsync(h);
         var pull = PullRow0Async(pair.Decoder, src, dst);
@@ -308,8 +308,8 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.NotYetLink, await PullRow0Async(pair.Decoder, src, dst));
     });
 
-    [Fact]
-    public void HX_a_transfer_starting_while_an_unlink_waits_for_the_link_is_not_yet_link() => Scenario(ConformanceProfile.HX, async h =>
+    [SkippableFact]
+    public void HX_a_transfer_starting_while_an_unlink_waits_for_the_link_is_not_yet_link() => Scenario(ConformanceProfile.HX, ConformanceCapabilities.ModelledTiming, async h =>
     {
         var (pair, src, dst, source, before) = await FilledAsync(h);
         var pull = PullRow0Async(pair.Decoder, src, dst);
@@ -321,8 +321,8 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), Enumerable.Range(0, 4).Select(t => (t, 0L, Slice(source[t], 0, 64))));
     });
 
-    [Fact]
-    public void HX_a_transfer_during_the_link_call_is_not_yet_link() => Scenario(ConformanceProfile.HX, async h =>
+    [SkippableFact]
+    public void HX_a_transfer_during_the_link_call_is_not_yet_link() => Scenario(ConformanceProfile.HX, ConformanceCapabilities.ModelledTiming, async h =>
     {
         var pair = await InitializedPairAsync(h);
         var src = await CacheAsync(h, pair.Prompt, PromptServer);
@@ -336,8 +336,8 @@ public abstract partial class ConformanceSuite
 
     // ---- link timeouts (§6.3 step 8, §12.8) -----------------------------------------------------------------
 
-    [Fact]
-    public void CE_a_link_that_overruns_its_timeout_after_the_handshake_is_notify_prompt_unlink_failed_and_rolled_back() => Scenario(ConformanceProfile.CE, async h =>
+    [SkippableFact]
+    public void CE_a_link_that_overruns_its_timeout_after_the_handshake_is_notify_prompt_unlink_failed_and_rolled_back() => Scenario(ConformanceProfile.CE, ConformanceCapabilities.ModelledTiming, async h =>
     {
         var pair = await InitializedPairAsync(h, (LlmOptionKeys.EnableSwitchRole, "1"));
         var src = await CacheAsync(h, pair.Prompt, PromptServer);
@@ -350,8 +350,8 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, await PullRow0Async(pair.Decoder, src, dst));
     });
 
-    [Fact]
-    public void HX_a_link_that_overruns_its_timeout_is_timeout_and_leaves_no_record_on_either_side() => Scenario(ConformanceProfile.HX, async h =>
+    [SkippableFact]
+    public void HX_a_link_that_overruns_its_timeout_is_timeout_and_leaves_no_record_on_either_side() => Scenario(ConformanceProfile.HX, ConformanceCapabilities.ModelledTiming, async h =>
     {
         var pair = await InitializedPairAsync(h);
         var src = await CacheAsync(h, pair.Prompt, PromptServer);
@@ -367,7 +367,7 @@ public abstract partial class ConformanceSuite
 
     // ---- HX per-cluster link rules (§6.3 HX) --------------------------------------------------------------------
 
-    [Fact]
+    [SkippableFact]
     public void HX_each_cluster_needs_exactly_one_remote_endpoint() => Scenario(ConformanceProfile.HX, async h =>
     {
         var pair = await InitializedPairAsync(h);
@@ -379,7 +379,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal([LlmStatus.Success], (await pair.Decoder.LinkLlmClustersAsync([ToPrompt()], 1000)).Rets);
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_local_IPs_are_needed_exactly_once_until_the_instance_has_a_communication_description() => Scenario(ConformanceProfile.HX, async h =>
     {
         var pair = await InitializedPairAsync(h);
@@ -397,7 +397,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal([LlmStatus.Success], (await described.LinkLlmClustersAsync([noLocal], 1000)).Rets);
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_a_cluster_named_twice_in_one_call_links_once_and_the_duplicate_is_already_link() => Scenario(ConformanceProfile.HX, async h =>
     {
         var pair = await InitializedPairAsync(h);
@@ -406,7 +406,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal([LlmStatus.Success, LlmStatus.AlreadyLink], result.Rets);
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_the_overall_status_is_the_last_failing_cluster_in_input_order() => Scenario(ConformanceProfile.HX, async h =>
     {
         var pair = await InitializedPairAsync(h);
@@ -423,7 +423,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal([LlmStatus.Success, LlmStatus.ParamInvalid, LlmStatus.UnlinkFailed], unlink.Rets);
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_the_client_keys_its_record_by_the_id_the_server_reports() => Scenario(ConformanceProfile.HX, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h, link: false);
@@ -437,7 +437,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, await PullRow0Async(pair.Decoder, src, dst));
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_unlink_with_a_wrong_id_succeeds_but_leaves_the_local_record_half_open() => Scenario(ConformanceProfile.HX, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h);
@@ -450,7 +450,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, await PullRow0Async(pair.Decoder, src, dst));
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_a_prompt_may_link_to_a_listening_decoder_and_both_sides_transfer() => Scenario(ConformanceProfile.HX, async h =>
     {
         var prompt = h.Create(PromptId, LlmRole.Prompt, PromptServer);
@@ -476,7 +476,7 @@ public abstract partial class ConformanceSuite
 
     // ---- HX unlink (§6.4 HX, §6.5) ---------------------------------------------------------------------------
 
-    [Fact]
+    [SkippableFact]
     public void HX_unlink_rejects_an_empty_list_and_a_non_force_cluster_without_exactly_one_remote_endpoint() => Scenario(ConformanceProfile.HX, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h);
@@ -492,7 +492,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.NotYetLink, await PullRow0Async(pair.Decoder, src, dst));
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_non_force_unlink_without_a_listening_peer_is_unlink_failed_and_keeps_the_record_until_force() => Scenario(ConformanceProfile.HX, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h);
@@ -504,7 +504,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.NotYetLink, await PushRow0Async(pair.Prompt, src, dst));
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_after_the_peer_finalizes_non_force_unlink_fails_and_keeps_the_record_and_force_works() => Scenario(ConformanceProfile.HX, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h);
@@ -517,7 +517,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal([LlmStatus.Success], (await pair.Decoder.LinkLlmClustersAsync([ToPrompt()], 1000)).Rets);
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_when_only_the_client_force_unlinks_its_next_link_heals_the_servers_stale_record() => Scenario(ConformanceProfile.HX, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h);
@@ -528,7 +528,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, await PullRow0Async(pair.Decoder, src, dst));
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_hixl_backend_links_one_sided_ignores_force_and_cannot_move_its_listener() => Scenario(ConformanceProfile.HX, async h =>
     {
         var hixl = (LlmOptionKeys.TransferBackend, "hixl");

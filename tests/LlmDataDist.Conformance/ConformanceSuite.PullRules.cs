@@ -17,7 +17,7 @@ public abstract partial class ConformanceSuite
         return (pair, src, dst, Snapshot(h, src), Snapshot(h, dst));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void Pull_checks_the_local_side_before_the_link_and_the_link_before_the_remote_side(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -42,7 +42,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), []);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE, LlmStatus.KvCacheNotExist, LlmStatus.NotYetLink)]
     [InlineData(ConformanceProfile.HX, LlmStatus.ParamInvalid, LlmStatus.ParamInvalid)]
     public void Pull_range_lengths_are_checked_locally_on_HX_and_remotely_on_CE(ConformanceProfile profile, LlmStatus linkedUnknownSource, LlmStatus unlinked) => Scenario(profile, async h =>
@@ -55,7 +55,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), []);
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_a_prompt_pull_fails_on_its_role_before_its_caches_are_looked_up() => Scenario(ConformanceProfile.CE, async h =>
     {
         var (pair, src, _, _, _) = await FilledAsync(h);
@@ -63,7 +63,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.ParamInvalid, await pair.Prompt.PullKvBlocksAsync(new CacheIndex(DecoderId, 99, 0), src with { CacheId = 99 }, [0], [0], new KvCacheExtParam()));
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_pulling_from_ones_own_cluster_id_is_invalid_before_the_destination_lookup() => Scenario(ConformanceProfile.HX, async h =>
     {
         var (pair, _, dst, _, _) = await FilledAsync(h);
@@ -72,7 +72,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.ParamInvalid, await pair.Decoder.PullKvBlocksAsync(self, dst with { CacheId = 99 }, [0], [0], new KvCacheExtParam()));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE, LlmStatus.KvCacheNotExist)]
     [InlineData(ConformanceProfile.HX, LlmStatus.ParamInvalid)]
     public void Pull_with_a_smaller_source_row_moves_at_most_stride_S_bytes(ConformanceProfile profile, LlmStatus remoteRowOutOfRange) => Scenario(profile, async h =>
@@ -89,7 +89,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), Enumerable.Range(0, 4).Select(t => (t, 64L, Slice(source[t], 2 * 32, 32))));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void Pull_ignores_ranges_unless_both_sides_start_at_a_real_layer(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -103,7 +103,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), all);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void Pull_without_ranges_needs_equal_tensor_counts_and_with_ranges_pairs_across_unequal_caches(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -118,7 +118,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), [(2, 6 * 64, Slice(source[4], 3 * 64, 64)), (3, 6 * 64, Slice(source[5], 3 * 64, 64))]);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE, LlmStatus.Success)]
     [InlineData(ConformanceProfile.HX, LlmStatus.ParamInvalid)]
     public void Pull_with_ranges_needs_a_divisible_destination_on_HX_only(ConformanceProfile profile, LlmStatus expected) => Scenario(profile, async h =>
@@ -130,7 +130,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), writes);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void PullKvBlocks_with_a_duplicated_destination_block_applies_pairs_in_order(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -140,7 +140,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), Enumerable.Range(0, 4).Select(t => (t, 3 * 64L, Slice(source[t], 2 * 64, 64))));
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_a_deallocated_cache_cannot_be_pulled() => Scenario(ConformanceProfile.CE, async h =>
     {
         var (pair, src, dst, _, before) = await FilledAsync(h);

@@ -4,7 +4,7 @@ namespace LlmDataDist.Conformance;
 // caller's num_tensors, partial effects, and CE's single-device rule.
 public abstract partial class ConformanceSuite
 {
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE, LlmStatus.ParamInvalid)]
     [InlineData(ConformanceProfile.HX, LlmStatus.NotYetLink)]
     public void Push_checks_the_source_locally_on_CE_and_after_the_link_on_HX(ConformanceProfile profile, LlmStatus sourceRuleWithoutLink) => Scenario(profile, async h =>
@@ -27,7 +27,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), []);
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_a_decoder_push_fails_on_its_role_before_its_source_is_looked_up() => Scenario(ConformanceProfile.CE, async h =>
     {
         var (pair, _, dst, _, _) = await FilledAsync(h);
@@ -35,7 +35,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.ParamInvalid, await pair.Decoder.PushKvBlocksAsync(dst with { CacheId = 99 }, new CacheIndex(PromptId, 1, 0), [0], [0], new KvCacheExtParam()));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE, LlmStatus.ParamInvalid)]
     [InlineData(ConformanceProfile.HX, LlmStatus.Success)]
     public void CE_bounds_the_destination_layer_by_the_sources_layer_count(ConformanceProfile profile, LlmStatus expected) => Scenario(profile, async h =>
@@ -47,7 +47,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), writes);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE, LlmStatus.ParamInvalid)]
     [InlineData(ConformanceProfile.HX, LlmStatus.Success)]
     public void A_push_needs_a_divisible_destination_on_CE_only(ConformanceProfile profile, LlmStatus expected) => Scenario(profile, async h =>
@@ -59,7 +59,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), writes);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void A_push_of_every_layer_ignores_the_destination_range(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -69,7 +69,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), Enumerable.Range(0, 4).Select(t => (t, 2 * 64L, Slice(source[t], 3 * 64, 64))));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void A_push_of_every_layer_counts_layers_from_the_callers_num_tensors(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -81,7 +81,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), [(0, 64, Slice(source[0], 64, 64)), (1, 64, Slice(source[1], 64, 64))]);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void A_push_into_a_destination_with_fewer_tensors_writes_the_layers_that_exist_then_fails(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -91,7 +91,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), [(0, 0, Slice(source[0], 0, 64)), (1, 0, Slice(source[1], 0, 64))]);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void Push_rows_must_fit_the_destination_rows_and_blocks_must_match(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -116,7 +116,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(wideBefore, Snapshot(h, wide), Enumerable.Range(0, 4).Select(t => (t, 5 * 128L, Slice(source[t], 2 * 64, 64))));
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_multi_device_instances_allocate_per_device_and_cannot_push_or_switch_roles() => Scenario(ConformanceProfile.CE, async h =>
     {
         var prompt = h.Create(PromptId, LlmRole.Prompt, PromptServer);

@@ -9,7 +9,7 @@ public abstract partial class ConformanceSuite
     private static Task<(Pair Pair, Cache Src, Cache Dst, byte[][] Source, byte[][] Before)> FilledAsync(IConformanceHarness h, bool link = true) =>
         ShapedAsync(h, SampleDesc, SampleDesc, link);
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void PullKvCache_copies_exactly_the_remote_row_into_the_local_row_of_every_tensor(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -20,7 +20,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(source, Snapshot(h, src), []); // the source is read, never written
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void PullKvCache_with_a_size_moves_that_many_bytes_per_tensor(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -30,7 +30,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), Enumerable.Range(0, 4).Select(t => (t, 0L, Slice(source[t], 64, 24))));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void PullKvCache_with_layer_ranges_pairs_the_selected_tensors(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -41,7 +41,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), [(0, 0, Slice(source[2], 0, 64)), (1, 0, Slice(source[3], 0, 64))]);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void PullKvBlocks_moves_odd_source_blocks_to_even_destination_blocks(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -52,7 +52,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), Enumerable.Range(0, 4).SelectMany(t => pairs.Select(p => (t, p.Item2 * 64L, Slice(source[t], p.Item1 * 64, 64)))));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void PullKvBlocks_can_reverse_blocks(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -62,7 +62,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), Enumerable.Range(0, 4).SelectMany(t => Enumerable.Range(0, 4).Select(j => (t, (3 - j) * 64L, Slice(source[t], j * 64, 64)))));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE, LlmStatus.KvCacheNotExist)]
     [InlineData(ConformanceProfile.HX, LlmStatus.ParamInvalid)]
     public void A_remote_row_out_of_range_is_kv_cache_not_exist_on_CE_and_invalid_on_HX(ConformanceProfile profile, LlmStatus expected) => Scenario(profile, async h =>
@@ -72,7 +72,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), []);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void Pulls_of_unknown_caches_are_kv_cache_not_exist_and_change_nothing(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -83,7 +83,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), []);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void Pull_argument_rules_come_back_as_param_invalid_without_effect(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -104,7 +104,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), []);
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_only_a_decoder_pulls_and_only_a_prompt_pushes() => Scenario(ConformanceProfile.CE, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h);
@@ -112,7 +112,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.ParamInvalid, await pair.Decoder.PushKvCacheAsync(dst, new CacheIndex(PromptId, src.CacheId, 0), 0, -1, new KvCacheExtParam()));
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_transfers_ignore_roles_and_pulling_from_oneself_is_invalid() => Scenario(ConformanceProfile.HX, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h);
@@ -121,7 +121,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.ParamInvalid, await pair.Decoder.PullKvCacheAsync(new CacheIndex(DecoderId, dst.CacheId, 0), dst, 0, -1, new KvCacheExtParam()));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void PushKvCache_with_one_layer_of_one_tensor_writes_that_row_of_that_tensor(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -132,7 +132,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), [(3, 3 * 64, Slice(source[3], 3 * 64, 64))]);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void PushKvBlocks_then_PushKvCache_as_in_the_HX_sample_makes_rows_4_to_7_equal(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -151,7 +151,7 @@ public abstract partial class ConformanceSuite
         }
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void Push_of_every_layer_writes_every_tensor_row(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -161,7 +161,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), Enumerable.Range(0, 4).Select(t => (t, 6 * 64L, Slice(source[t], 64, 64))));
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void A_multi_layer_push_failing_at_a_later_layer_keeps_the_earlier_layers(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -173,7 +173,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), [(2, 0, Slice(source[0], 0, 64)), (3, 0, Slice(source[1], 0, 64))]);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
     public void Push_argument_rules_come_back_as_param_invalid_without_effect(ConformanceProfile profile) => Scenario(profile, async h =>
@@ -192,7 +192,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), []);
     });
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(ConformanceProfile.CE, LlmStatus.KvCacheNotExist)]
     [InlineData(ConformanceProfile.HX, LlmStatus.ParamInvalid)]
     public void A_push_to_a_remote_row_out_of_range_fails_per_engine(ConformanceProfile profile, LlmStatus expected) => Scenario(profile, async h =>
@@ -202,7 +202,7 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(before, Snapshot(h, dst), []);
     });
 
-    [Fact]
+    [SkippableFact]
     public void HX_a_cache_registered_after_the_first_transfer_is_invisible_until_relink() => Scenario(ConformanceProfile.HX, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h);
@@ -214,7 +214,7 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, await pair.Decoder.PullKvCacheAsync(new CacheIndex(PromptId, late.CacheId, 0), dst, 0, -1, new KvCacheExtParam()));
     });
 
-    [Fact]
+    [SkippableFact]
     public void CE_a_cache_allocated_after_linking_can_be_pulled_at_once() => Scenario(ConformanceProfile.CE, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h);

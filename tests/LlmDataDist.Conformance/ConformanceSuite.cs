@@ -25,10 +25,25 @@ public abstract partial class ConformanceSuite
 
     /// <summary>Runs a scenario on a fresh harness of the profile; every status any backend returns in it is checked
     /// against the statuses the reference lists for that method (<see cref="ReferenceStatuses"/>).</summary>
-    protected void Scenario(ConformanceProfile profile, Func<IConformanceHarness, Task> body)
+    protected void Scenario(ConformanceProfile profile, Func<IConformanceHarness, Task> body) => Scenario(profile, ConformanceCapabilities.None, body);
+
+    /// <summary>Runs a scenario that needs more than the contract (see <see cref="ConformanceCapabilities"/>); skipped,
+    /// saying what is missing, on a backend that lacks it.</summary>
+    protected void Scenario(ConformanceProfile profile, ConformanceCapabilities needs, Func<IConformanceHarness, Task> body)
     {
+        SkipUnlessCapable(profile, needs);
         using var harness = new CheckedHarness(CreateHarness(profile));
         harness.Run(() => body(harness));
+    }
+
+    /// <summary>What the backend under test can do; the default is everything the suite uses.</summary>
+    protected virtual ConformanceCapabilities Capabilities => ConformanceCapabilities.All;
+
+    /// <summary>Skips the running case when the backend lacks the profile or a capability it needs.</summary>
+    protected void SkipUnlessCapable(ConformanceProfile profile, ConformanceCapabilities needs = ConformanceCapabilities.None)
+    {
+        var missing = (needs | (profile == ConformanceProfile.CE ? ConformanceCapabilities.CeProfile : ConformanceCapabilities.HxProfile)) & ~Capabilities;
+        Skip.If(missing != ConformanceCapabilities.None, $"backend lacks {missing}");
     }
 
     protected static Dictionary<string, string> Options(int deviceId = 0, string? listen = null, params (string Key, string Value)[] extra)
