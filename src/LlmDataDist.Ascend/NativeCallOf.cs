@@ -4,7 +4,7 @@ namespace LlmDataDist.Ascend;
 
 /// <summary>
 /// A native call with its state: the handle reference taken when the call was accepted and the arena holding its
-/// marshalled arguments. Both are released in <see cref="Execute"/>'s finally, after the native function returned,
+/// marshalled arguments. Both are released in <see cref="Execute"/> after the native function returned,
 /// whatever happened to the waiting caller.
 /// </summary>
 /// <typeparam name="TState">The marshalled arguments (pointers into the arena).</typeparam>
@@ -15,18 +15,22 @@ internal sealed class NativeCall<TState, TResult>(NativeInstanceHandle handle, N
 
     public override void Execute()
     {
+        // The references are released before the task completes: when the last call's task completes after a
+        // Dispose, the destructor has run, so a caller that awaited every call knows the instance is gone.
+        TResult result;
         try
         {
-            Done.TrySetResult(body(handle, state));
+            result = body(handle, state);
         }
         catch (Exception e)
         {
-            Done.TrySetException(e);
-        }
-        finally
-        {
             Release();
+            Done.TrySetException(e);
+            return;
         }
+
+        Release();
+        Done.TrySetResult(result);
     }
 
     /// <summary>For a call that was never queued.</summary>

@@ -38,7 +38,7 @@ internal static unsafe class NativeLibraryLoader
     private static nint LoadFromEnvironment()
     {
         var directory = Path.GetDirectoryName(typeof(NativeLibraryLoader).Assembly.Location);
-        var handle = Locate(Environment.GetEnvironmentVariable(ShimPathVariable), string.IsNullOrEmpty(directory) ? AppContext.BaseDirectory : directory);
+        var handle = Locate(Environment.GetEnvironmentVariable(ShimPathVariable), string.IsNullOrEmpty(directory) ? AppContext.BaseDirectory : directory, SystemLoad);
         Check(handle);
         return handle;
     }
@@ -55,9 +55,11 @@ internal static unsafe class NativeLibraryLoader
     /// <summary>Finds the shim; see the class summary for the order.</summary>
     /// <param name="shimPath">The value of <c>LLMDD_SHIM_PATH</c>, or null.</param>
     /// <param name="assemblyDirectory">The folder of this assembly.</param>
+    /// <param name="systemLoad">The system loader's attempt by file name (a parameter so tests can see the message of
+    /// a process where the loader finds nothing).</param>
     /// <returns>The loaded library.</returns>
     /// <exception cref="DllNotFoundException">Listing every place tried and why each failed.</exception>
-    internal static nint Locate(string? shimPath, string assemblyDirectory)
+    internal static nint Locate(string? shimPath, string assemblyDirectory, Func<string, nint> systemLoad)
     {
         var tried = new List<string>();
         if (!string.IsNullOrEmpty(shimPath))
@@ -86,7 +88,8 @@ internal static unsafe class NativeLibraryLoader
             return beside;
         }
 
-        if (NativeLibrary.TryLoad(FileName, out var system))
+        var system = systemLoad(FileName);
+        if (system != IntPtr.Zero)
         {
             return system;
         }
@@ -94,6 +97,8 @@ internal static unsafe class NativeLibraryLoader
         tried.Add($"system loader ({(OperatingSystem.IsLinux() ? "LD_LIBRARY_PATH, ld.so.cache, /lib, /usr/lib" : "default search path")}) for {FileName}: not found");
         throw NotFound(tried);
     }
+
+    private static nint SystemLoad(string fileName) => NativeLibrary.TryLoad(fileName, out var handle) ? handle : IntPtr.Zero;
 
     private static bool TryLoadFile(string path, List<string> tried, string what, out nint handle)
     {
@@ -132,8 +137,15 @@ internal static unsafe class NativeLibraryLoader
             throw new InvalidOperationException($"The library loaded as {FileName} does not export llmdd_abi_version and llmdd_spec_hash: it is not an LlmDataDist shim.");
         }
 
-        var abi = ((delegate* unmanaged[Cdecl]<uint>)abiExport)();
-        var hash = ((delegate* unmanaged[Cdecl]<ulong>)hashExport)();
+        Verify(((delegate* unmanaged[Cdecl]<uint>)abiExport)(), ((delegate* unmanaged[Cdecl]<ulong>)hashExport)());
+    }
+
+    /// <summary>Compares what a shim reports with the constants generated into this assembly.</summary>
+    /// <param name="abi">The shim's <c>llmdd_abi_version()</c>.</param>
+    /// <param name="hash">The shim's <c>llmdd_spec_hash()</c>.</param>
+    /// <exception cref="InvalidOperationException">They differ.</exception>
+    internal static void Verify(uint abi, ulong hash)
+    {
         if (abi != NativeMethods.AbiVersion || hash != NativeMethods.SpecHash)
         {
             throw new InvalidOperationException(
