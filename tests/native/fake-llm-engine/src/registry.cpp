@@ -1,0 +1,1 @@
+// registry: filled in with the engine
