@@ -183,11 +183,12 @@ public class DiagnosticTests
     }
 
     [Fact]
-    public void Data_type_without_a_size_row_is_LLMDD0007_on_the_enum_member()
+    public void Data_type_without_a_size_row_is_LLMDD0007_on_its_using_line()
     {
+        // The spec header imports DataType from the ge headers as CANN's does, so the member's spot is its using line.
         var annotations = Replace(SpecAnnotations, "DT_BF16 = 27 16\n", string.Empty);
 
-        var message = AssertOnly(Run(annotations: annotations), "LLMDD0007", Header, LineOf(SpecHeader, "DT_BF16 = 27,"));
+        var message = AssertOnly(Run(annotations: annotations), "LLMDD0007", Header, LineOf(SpecHeader, "using ge::DT_BF16;"));
 
         Assert.Contains("DT_BF16", message, StringComparison.Ordinal);
     }

@@ -19,7 +19,10 @@ namespace LlmDataDist.Generators.Model
         List,
         Map,
         Pair,
-        /// <summary>A hand-written runtime type named by an annotation (e.g. <c>LayerRange</c> for a layer pair).</summary>
+        /// <summary>
+        /// A hand-written runtime type named by an annotation (e.g. <c>LayerRange</c> for a layer pair); its one
+        /// argument is the C++ type it stands for, which the native ABI still needs.
+        /// </summary>
         Custom,
     }
 
@@ -54,8 +57,9 @@ namespace LlmDataDist.Generators.Model
     internal sealed record MethodSpec(string NativeName, string ManagedName, string Summary, string ReturnsSummary, bool ReturnsStatus,
         bool Disposes, EquatableArray<ParamSpec> Params);
 
+    /// <summary>The class; <see cref="NativeNamespace"/> (e.g. <c>llm_datadist</c>) qualifies it and the structs and enums beside it in C++.</summary>
     internal sealed record ClassSpec(string NativeName, string ManagedName, string Summary, string ConstructorSummary,
-        EquatableArray<ParamSpec> ConstructorParams, string DisposeSummary, EquatableArray<MethodSpec> Methods);
+        EquatableArray<ParamSpec> ConstructorParams, string DisposeSummary, EquatableArray<MethodSpec> Methods, string NativeNamespace);
 
     internal sealed record FieldSpec(string NativeName, string ManagedName, TypeRef Type, string? DefaultExpression, string Summary);
 
@@ -64,8 +68,12 @@ namespace LlmDataDist.Generators.Model
     /// <summary>An enum member; <see cref="Bits"/> is the element size of a data type (0: none), <see cref="DeviceAllocatable"/> whether CE device memory takes it.</summary>
     internal sealed record EnumMemberSpec(string NativeName, string ManagedName, long Value, string Summary, int Bits, bool DeviceAllocatable);
 
+    /// <summary>
+    /// An enum; <see cref="Underlying"/> is a C# keyword. <see cref="FixedUnderlying"/>: C++ fixes the underlying type
+    /// (<c>enum class</c> or <c>: T</c>), so every value of it is valid; otherwise only the range of the members is.
+    /// </summary>
     internal sealed record EnumSpec(string NativeName, string ManagedName, string Underlying, string Summary, bool HasSizes,
-        EquatableArray<EnumMemberSpec> Members);
+        EquatableArray<EnumMemberSpec> Members, bool FixedUnderlying);
 
     internal sealed record StatusSpec(string NativeName, string ManagedName, uint Value, string Summary, bool Recoverable, string Advice);
 

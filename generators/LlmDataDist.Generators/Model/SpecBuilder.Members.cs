@@ -139,7 +139,7 @@ namespace LlmDataDist.Generators.Model
             var section = Section("enum", name);
             var underlying = raw?.Underlying is { } u && Builtins.TryGetValue(u, out var kind) ? Keyword(kind) : "int";
             return new EnumSpec(name, name, underlying, Or(Value(section, "summary"), Or(Brief(raw?.Doc), name + ".")), table is not null,
-                members.ToEquatableArray());
+                members.ToEquatableArray(), raw is not null && (raw.IsScoped || raw.Underlying is not null));
         }
 
         private static bool TryMemberValue(List<(string Name, long Value, string? Doc, SourceSpot Spot)> earlier, string text, out long value)
@@ -298,7 +298,7 @@ namespace LlmDataDist.Generators.Model
 
                 if (customType is not null)
                 {
-                    mapped = TypeRef.Named(TypeKind.Custom, customType);
+                    mapped = new TypeRef(TypeKind.Custom, customType, new EquatableArray<TypeRef>(new[] { mapped }));
                 }
 
                 var defaultExpression = field.Initializer is null ? null : Default(mapped, field.Initializer, "field " + raw.Name + "." + field.Name, field.Spot);
@@ -345,7 +345,7 @@ namespace LlmDataDist.Generators.Model
             var name = Or(Value(classSection, "name"), raw.Name);
             return new ClassSpec(raw.Name, name, Or(Value(classSection, "summary"), Or(Brief(raw.Doc), raw.Name + ".")),
                 Or(Brief(constructor?.Doc), "Creates an instance."), ctorParams.ToEquatableArray(),
-                Or(Value(classSection, "dispose"), Or(Brief(destructor?.Doc), "Releases the instance.")), methods.ToEquatableArray());
+                Or(Value(classSection, "dispose"), Or(Brief(destructor?.Doc), "Releases the instance.")), methods.ToEquatableArray(), raw.Namespace);
         }
 
         private List<ParamSpec> BuildParams(string methodName, RawMethod method)

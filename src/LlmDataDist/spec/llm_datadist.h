@@ -4,6 +4,8 @@
  * Written for this project in the shape of CANN's public llm_datadist.h: same namespace, constants, structs,
  * enums and class members, with the parameter types and defaults of the behavioural reference. The SDK
  * generator reads this file; pointing it at the header of an installed CANN toolkit works the same way.
+ * The ge types come from the toolkit's headers, so this file compiles as C++17 wherever those are on the
+ * include path; the generator takes DataType's values from the annotations file.
  */
 #ifndef LLMDD_SPEC_LLM_DATADIST_H_
 #define LLMDD_SPEC_LLM_DATADIST_H_
@@ -13,63 +15,17 @@
 #include <memory>
 #include <utility>
 #include <vector>
+// ge::Status, ge::AscendString and ge::DataType, as in CANN's own llm_datadist.h: the toolkit's include directory
+// provides these headers on a real host; tests/native/fake-llm-engine/include provides them in CI.
+#include "external/ge_common/api_error_codes.h"
+#include "graph/ascend_string.h"
+#include "graph/types.h"
 
 #ifdef FUNC_VISIBILITY
 #define ASCEND_FUNC_VISIBILITY __attribute__((visibility("default")))
 #else
 #define ASCEND_FUNC_VISIBILITY
 #endif
-
-namespace ge {
-using Status = uint32_t;
-class AscendString;
-
-/// Tensor element types (graph/types.h); element sizes live in the annotations file.
-enum DataType {
-  DT_FLOAT = 0,
-  DT_FLOAT16 = 1,
-  DT_INT8 = 2,
-  DT_INT32 = 3,
-  DT_UINT8 = 4,
-  DT_INT16 = 6,
-  DT_UINT16 = 7,
-  DT_UINT32 = 8,
-  DT_INT64 = 9,
-  DT_UINT64 = 10,
-  DT_DOUBLE = 11,
-  DT_BOOL = 12,
-  DT_STRING = 13,
-  DT_DUAL_SUB_INT8 = 14,
-  DT_DUAL_SUB_UINT8 = 15,
-  DT_COMPLEX64 = 16,
-  DT_COMPLEX128 = 17,
-  DT_QINT8 = 18,
-  DT_QINT16 = 19,
-  DT_QINT32 = 20,
-  DT_QUINT8 = 21,
-  DT_QUINT16 = 22,
-  DT_RESOURCE = 23,
-  DT_STRING_REF = 24,
-  DT_DUAL = 25,
-  DT_VARIANT = 26,
-  DT_BF16 = 27,
-  DT_UNDEFINED = 28,
-  DT_INT4 = 29,
-  DT_UINT1 = 30,
-  DT_INT2 = 31,
-  DT_UINT2 = 32,
-  DT_COMPLEX32 = 33,
-  DT_HIFLOAT8 = 34,
-  DT_FLOAT8_E5M2 = 35,
-  DT_FLOAT8_E4M3FN = 36,
-  DT_FLOAT8_E8M0 = 37,
-  DT_FLOAT6_E3M2 = 38,
-  DT_FLOAT6_E2M3 = 39,
-  DT_FLOAT4_E2M1 = 40,
-  DT_FLOAT4_E1M2 = 41,
-  DT_MAX
-};
-}  // namespace ge
 
 namespace llm_datadist {
 namespace {
