@@ -476,7 +476,8 @@ void TestThreads() {
     for (int round = 0; round < kRounds; ++round) {
       Cache scratch;
       if (pair.decoder->AllocateCache(SampleDesc(), scratch) != LLM_SUCCESS ||
-          pair.prompt->CopyKvCache(src, src, 0, 0) != LLM_SUCCESS ||
+          pair.prompt->CopyKvCache(src, scratch, 2, 2) != LLM_SUCCESS ||  // reads the prompt's cache, writes the decoder's
+          !Same(Tensor(scratch, 2) + 2 * kStride, Tensor(src, 2) + 2 * kStride, kStride) ||
           pair.decoder->DeallocateCache(scratch.cache_id) != LLM_SUCCESS) {
         ++errors;
       }
