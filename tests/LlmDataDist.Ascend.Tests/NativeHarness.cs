@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using LlmDataDist.Ascend;
 using LlmDataDist.Conformance;
 
@@ -7,12 +6,13 @@ namespace LlmDataDist.Ascend.Tests;
 /// <summary>
 /// The native backend as a conformance backend: <see cref="AscendBackend"/> → shim → fake engine, all in this
 /// process. The fake engine's "device memory" is host memory, so its tensor addresses are real pointers that the
-/// harness reads and writes directly; memory a test asks for comes from <see cref="NativeMemory"/>.
+/// harness reads and writes directly; memory a test asks for comes from the engine's own allocator
+/// (<see cref="FakeEngineMemory"/>), since the engine refuses addresses it does not know.
 /// </summary>
 internal sealed unsafe class NativeHarness : IConformanceHarness
 {
     private readonly List<ILlmDataDistBackend> _backends = [];
-    private readonly List<nint> _memory = [];
+    private readonly List<ulong> _memory = [];
 
     public NativeHarness(ConformanceProfile profile)
     {
@@ -59,15 +59,14 @@ internal sealed unsafe class NativeHarness : IConformanceHarness
 
         foreach (var block in _memory)
         {
-            NativeMemory.AlignedFree((void*)block);
+            FakeEngineMemory.Free(block);
         }
     }
 
     private ulong Allocate(long bytes)
     {
-        var memory = NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 1), 512);
-        NativeMemory.Clear(memory, (nuint)bytes);
-        _memory.Add((nint)memory);
-        return (ulong)memory;
+        var memory = FakeEngineMemory.Allocate(bytes);
+        _memory.Add(memory);
+        return memory;
     }
 }

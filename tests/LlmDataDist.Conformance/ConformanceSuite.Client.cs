@@ -98,7 +98,7 @@ public abstract partial class ConformanceSuite
     [SkippableTheory]
     [InlineData(ConformanceProfile.CE)]
     [InlineData(ConformanceProfile.HX)]
-    public void Client_transfer_timeouts_are_wait_proc_timeout_on_CE_and_timeout_on_HX(ConformanceProfile profile) => Scenario(profile, async h =>
+    public void Client_transfer_timeouts_are_wait_proc_timeout_on_CE_and_timeout_on_HX(ConformanceProfile profile) => Scenario(profile, ConformanceCapabilities.ModelledTiming, async h =>
     {
         var (prompt, decoder) = await ClientsAsync(h, syncWait: TimeSpan.FromMilliseconds(1));
         var src = await ClientCacheAsync(h, prompt, PromptServer, BigDesc);
@@ -153,7 +153,7 @@ public abstract partial class ConformanceSuite
     });
 
     [SkippableFact]
-    public void CE_client_surfaces_every_CE_only_status_as_its_exception() => Scenario(ConformanceProfile.CE, async h =>
+    public void CE_client_surfaces_every_CE_only_status_as_its_exception() => Scenario(ConformanceProfile.CE, ConformanceCapabilities.ModelledTiming, async h =>
     {
         var (prompt, decoder) = await ClientsAsync(h, switchRole: true);
         var other = Client(h, 3, LlmRole.Prompt, PromptServer);
