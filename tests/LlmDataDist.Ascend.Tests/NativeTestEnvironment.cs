@@ -16,7 +16,12 @@ internal static class NativeTestEnvironment
 
     public static AscendBackendFactory Factory => SharedFactory.Value;
 
-    public static string RepoRoot => typeof(NativeTestEnvironment).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "LlmddRepoRoot").Value!;
+    public static string RepoRoot => Metadata("LlmddRepoRoot");
+
+    /// <summary>Where the sanitizer build of the native tree goes (beside the test project's other build output).</summary>
+    public static string SanitizeBuildDirectory => Metadata("LlmddSanitizeBuildDir");
 
     public static string OutputDirectory => AppContext.BaseDirectory;
+
+    private static string Metadata(string key) => typeof(NativeTestEnvironment).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 }

@@ -43,8 +43,15 @@ public abstract partial class ConformanceSuite
     protected void SkipUnlessCapable(ConformanceProfile profile, ConformanceCapabilities needs = ConformanceCapabilities.None)
     {
         var missing = (needs | (profile == ConformanceProfile.CE ? ConformanceCapabilities.CeProfile : ConformanceCapabilities.HxProfile)) & ~Capabilities;
-        Skip.If(missing != ConformanceCapabilities.None, $"backend lacks {missing}");
+        Skip.If(missing != ConformanceCapabilities.None, $"needs {Describe(missing)}, which this backend lacks");
     }
+
+    private static string Describe(ConformanceCapabilities capabilities) => string.Join(" and ", new (ConformanceCapabilities Flag, string Text)[]
+    {
+        (ConformanceCapabilities.CeProfile, "the CE engine"),
+        (ConformanceCapabilities.HxProfile, "the HX engine"),
+        (ConformanceCapabilities.ModelledTiming, "modelled timing (a call seen in flight, a transfer outlasting its wait)"),
+    }.Where(c => capabilities.HasFlag(c.Flag)).Select(c => c.Text));
 
     protected static Dictionary<string, string> Options(int deviceId = 0, string? listen = null, params (string Key, string Value)[] extra)
     {
