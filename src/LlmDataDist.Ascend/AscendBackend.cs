@@ -22,9 +22,6 @@ namespace LlmDataDist.Ascend;
 /// </remarks>
 public sealed unsafe class AscendBackend : ILlmDataDistBackend
 {
-    /// <summary>Most tensor addresses the engine may return for one cache; the shim's own vector limit.</summary>
-    private const long TensorAddrsMax = 1 << 24;
-
     private readonly NativeInstanceHandle _handle;
     private readonly NativeWorkerPool _pool;
     private int _deviceCount = 1;
@@ -83,7 +80,7 @@ public sealed unsafe class AscendBackend : ILlmDataDistBackend
     public ValueTask<AllocateCacheResult> AllocateCacheAsync(CacheDesc cacheDesc, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(cacheDesc);
-        var capacity = Math.Min((long)cacheDesc.NumTensors * Volatile.Read(ref _deviceCount), TensorAddrsMax);
+        var capacity = Math.Min((long)cacheDesc.NumTensors * Volatile.Read(ref _deviceCount), (long)NativeMethods.MaxVectorLen);
         return Submit((cacheDesc, capacity), static (arena, a) => new AllocateCall(
                 a.cacheDesc, CacheDesc(arena, a.cacheDesc), arena.Alloc<long>(1), arena.Alloc<ulong>(a.capacity), (ulong)a.capacity, arena.Alloc<ulong>(1)),
             static (h, c) => c.Run(h), cancellationToken);
