@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
@@ -18,7 +19,6 @@ namespace LlmDataDist.Benchmarks;
 /// on the thread pool); and the typed client on top (validation, telemetry, status check).
 /// </summary>
 [MemoryDiagnoser]
-[InProcess] // the shim is loaded from beside this assembly (tests/native/native.targets copies it)
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
 public class NativeCallBenchmarks
@@ -38,9 +38,18 @@ public class NativeCallBenchmarks
     private unsafe delegate* unmanaged[Cdecl]<nint, NativeCache*, NativeCache*, uint, uint, ulong, long, uint> _copy;
     private unsafe delegate* unmanaged[Cdecl]<nint, long, uint> _deallocate;
 
+    /// <summary>Where tests/native/native.targets built the fake engine and the shim (baked in at build time, so
+    /// BenchmarkDotNet's child processes find them too).</summary>
+    private static string NativeLibDirectory => typeof(NativeCallBenchmarks).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "LlmddNativeLibDir").Value!;
+
     [GlobalSetup]
     public void Setup()
     {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("LLMDD_SHIM_PATH")))
+        {
+            Environment.SetEnvironmentVariable("LLMDD_SHIM_PATH", NativeLibDirectory);
+        }
+
         _factory = new AscendBackendFactory(new AscendBackendOptions { WorkerCount = 2 });
         _backend = _factory.CreateBackend(1, LlmRole.Mix);
         _client = LlmDataDistClient.Create(_factory, 2, LlmRole.Mix);
@@ -68,7 +77,7 @@ public class NativeCallBenchmarks
         _nativeDst = NativeMarshal.Cache(_arena, _dst);
         _handle = (NativeInstanceHandle)typeof(AscendBackend).GetField("_handle", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(_backend)!;
         _instance = _handle.DangerousGetHandle();
-        var shim = NativeLibrary.Load(Path.Combine(AppContext.BaseDirectory, "libllmdd_shim.so"));
+        var shim = NativeLibrary.Load(Path.Combine(NativeLibDirectory, "libllmdd_shim.so"));
         _copy = (delegate* unmanaged[Cdecl]<nint, NativeCache*, NativeCache*, uint, uint, ulong, long, uint>)NativeLibrary.GetExport(shim, "llmdd_copy_kv_cache");
         _deallocate = (delegate* unmanaged[Cdecl]<nint, long, uint>)NativeLibrary.GetExport(shim, "llmdd_deallocate_cache");
     }
