@@ -39,7 +39,7 @@ namespace LlmDataDist.Generators.Emit.Native
             }
 
             Line();
-            Line("/// <summary>One function per C function of llmdd_shim.h (<c>libllmdd_shim</c>); statuses are <c>ge::Status</c>.</summary>");
+            Line("/// <summary>One method per C function of llmdd_shim.h (<c>libllmdd_shim</c>); statuses are <c>ge::Status</c>.</summary>");
             Line("internal static unsafe partial class NativeMethods");
             Line("{");
             Line("    /// <summary>The shim library's name for the loader (<c>libllmdd_shim.so</c>).</summary>");
