@@ -100,6 +100,24 @@ public class NativeShimTests
     }
 
     [Fact]
+    public void A_cann_style_header_gives_the_same_c_abi_as_our_spec()
+    {
+        // The shim compiles against the toolkit's llm_datadist.h on hardware: the structs and functions read from a
+        // header written like CANN's (Chinese comments, DataType imported) must be the ones of our spec. Status lists
+        // differ (a toolkit header lacks the internal codes), so their defines are left out.
+        var cann = SpecBuilderTests.Build(GeneratorHarness.Fixture("cann_style_llm_datadist.h"), GeneratorHarness.SpecAnnotations).Spec!;
+        var ours = SpecBuilderTests.Build(GeneratorHarness.SpecHeader, GeneratorHarness.SpecAnnotations).Spec!;
+
+        static string Declarations(ApiSpec spec) => string.Join("\n",
+            NativeShimEmitter.Emit(spec).Single(f => f.RelativePath == NativeShimEmitter.HeaderPath).Content.Split('\n')
+                .Where(l => !l.StartsWith("#define LLMDD_SPEC_HASH", StringComparison.Ordinal) && !System.Text.RegularExpressions.Regex.IsMatch(l, "^#define LLMDD_LLM_[A-Z_]+ 0x[0-9A-F]{8}u$")
+                    && !l.StartsWith("/*", StringComparison.Ordinal)
+                    && !l.StartsWith(" *", StringComparison.Ordinal)));
+
+        Assert.Equal(Declarations(ours), Declarations(cann));
+    }
+
+    [Fact]
     public void Spec_hash_is_the_same_constant_on_both_sides_and_follows_the_model()
     {
         var files = GenerateFromRepository().Files;
