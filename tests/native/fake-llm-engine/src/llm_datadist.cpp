@@ -196,7 +196,8 @@ using llmdd_fake::IsRole;
 using llmdd_fake::Option;
 using llmdd_fake::Text;
 
-class LlmDataDist::LlmDataDistImpl {
+// Hidden: the exported class would otherwise export its nested implementation too.
+class __attribute__((visibility("hidden"))) LlmDataDist::LlmDataDistImpl {
  public:
   LlmDataDistImpl(uint64_t cluster_id, LlmRole role) : self_(std::make_shared<Instance>(cluster_id, role)) {}
   ~LlmDataDistImpl() { Finalize(); }
