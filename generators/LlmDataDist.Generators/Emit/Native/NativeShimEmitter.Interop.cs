@@ -77,12 +77,12 @@ namespace LlmDataDist.Generators.Emit.Native
         /// <summary>The C# parameter: the instance is the SafeHandle (a raw <c>nint</c> for Destroy, which its ReleaseHandle calls).</summary>
         private static string ManagedParameter(CFunction f, CParam p)
         {
-            if (p.Name == "out_instance")
+            if (ReferenceEquals(p, NativeAbi.OutInstanceParam))
             {
                 return "out NativeInstanceHandle instance";
             }
 
-            if (p.Name == "instance" && f.Kind == FunctionKind.Destroy)
+            if (ReferenceEquals(p, NativeAbi.InstanceParam) && f.Kind == FunctionKind.Destroy)
             {
                 return "nint instance";
             }
