@@ -103,7 +103,7 @@ internal unsafe struct NativeU64Span
     public ulong Len;
 }
 
-/// <summary>One function per C function of llmdd_shim.h (<c>libllmdd_shim</c>); statuses are <c>ge::Status</c>.</summary>
+/// <summary>One method per C function of llmdd_shim.h (<c>libllmdd_shim</c>); statuses are <c>ge::Status</c>.</summary>
 internal static unsafe partial class NativeMethods
 {
     /// <summary>The shim library's name for the loader (<c>libllmdd_shim.so</c>).</summary>

@@ -89,6 +89,12 @@ namespace LlmDataDist.Generators.Emit.Native
         public static readonly CType Void = new("void", "void", 0, 1);
         public static readonly CType Instance = new("llmdd_instance*", "NativeInstanceHandle", 8, 8);
 
+        /// <summary>The first parameter of every method.</summary>
+        public static readonly CParam InstanceParam = new("instance", Instance);
+
+        /// <summary>The last parameter of <c>llmdd_create</c>.</summary>
+        public static readonly CParam OutInstanceParam = new("out_instance", new CType("llmdd_instance**", "out NativeInstanceHandle", 8, 8));
+
         private readonly ApiSpec _spec;
         private readonly Dictionary<string, CStruct> _structs = new(StringComparer.Ordinal);
         private readonly List<CStruct> _order = new();
@@ -219,8 +225,6 @@ namespace LlmDataDist.Generators.Emit.Native
             "ulong" => TypeKind.ULong,
             _ => TypeKind.Int,
         };
-
-        public bool IsScalar(TypeRef type) => Scalar(type) is not null;
 
         /// <summary>The C type of one element of a list: an integer, <c>llmdd_str</c>, a spec struct, or a span of integers.</summary>
         private CType Element(TypeRef type, string where)
@@ -402,6 +406,11 @@ namespace LlmDataDist.Generators.Emit.Native
             var type = Native(p.Type);
             var name = p.NativeName;
             var none = Array.Empty<LoweredField>();
+            if (name == InstanceParam.Name || name == OutInstanceParam.Name)
+            {
+                throw new NotSupportedException("parameter name '" + name + "' in " + where + " is taken by the ABI's own instance parameter");
+            }
+
             if (!p.IsOut)
             {
                 if (Scalar(type) is { } scalar)

@@ -39,7 +39,7 @@ namespace LlmDataDist.Generators.Emit.Native
             }
 
             Line();
-            Line("/// <summary>One function per C function of llmdd_shim.h (<c>libllmdd_shim</c>); statuses are <c>ge::Status</c>.</summary>");
+            Line("/// <summary>One method per C function of llmdd_shim.h (<c>libllmdd_shim</c>); statuses are <c>ge::Status</c>.</summary>");
             Line("internal static unsafe partial class NativeMethods");
             Line("{");
             Line("    /// <summary>The shim library's name for the loader (<c>libllmdd_shim.so</c>).</summary>");
@@ -77,12 +77,12 @@ namespace LlmDataDist.Generators.Emit.Native
         /// <summary>The C# parameter: the instance is the SafeHandle (a raw <c>nint</c> for Destroy, which its ReleaseHandle calls).</summary>
         private static string ManagedParameter(CFunction f, CParam p)
         {
-            if (p.Name == "out_instance")
+            if (ReferenceEquals(p, NativeAbi.OutInstanceParam))
             {
                 return "out NativeInstanceHandle instance";
             }
 
-            if (p.Name == "instance" && f.Kind == FunctionKind.Destroy)
+            if (ReferenceEquals(p, NativeAbi.InstanceParam) && f.Kind == FunctionKind.Destroy)
             {
                 return "nint instance";
             }

@@ -15,12 +15,12 @@ namespace LlmDataDist.Generators.Emit.Native
             constexpr uint32_t kOutOfMemory = LLMDD_LLM_OUT_OF_MEMORY;
 
             // Returns the status of a check or conversion that failed.
-            #define LLMDD_TRY(expr)                   \
-              do {                                    \
+            #define LLMDD_TRY(expr)                    \
+              do {                                     \
                 const uint32_t llmdd_status_ = (expr); \
-                if (llmdd_status_ != kSuccess) {      \
-                  return llmdd_status_;               \
-                }                                     \
+                if (llmdd_status_ != kSuccess) {       \
+                  return llmdd_status_;                \
+                }                                      \
               } while (false)
 
             // A (pointer, length) pair from managed code: the length is bounded before anything is read.

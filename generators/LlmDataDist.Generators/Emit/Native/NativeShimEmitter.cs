@@ -236,9 +236,9 @@ namespace LlmDataDist.Generators.Emit.Native
         /// <summary>The C parameters of a function, with the instance (first) and the created instance (last) where they belong.</summary>
         internal static IReadOnlyList<CParam> CParamsOf(CFunction f) => f.Kind switch
         {
-            FunctionKind.Create => f.CParams.Concat(new[] { new CParam("out_instance", new CType("llmdd_instance**", "out NativeInstanceHandle", 8, 8)) }).ToList(),
-            FunctionKind.Destroy => new[] { new CParam("instance", NativeAbi.Instance) },
-            FunctionKind.Method => new[] { new CParam("instance", NativeAbi.Instance) }.Concat(f.CParams).ToList(),
+            FunctionKind.Create => f.CParams.Concat(new[] { NativeAbi.OutInstanceParam }).ToList(),
+            FunctionKind.Destroy => new[] { NativeAbi.InstanceParam },
+            FunctionKind.Method => new[] { NativeAbi.InstanceParam }.Concat(f.CParams).ToList(),
             _ => Array.Empty<CParam>(),
         };
     }

@@ -37,11 +37,12 @@ constexpr int32_t kDevicesPerServer = 8;
 constexpr size_t kClustersPerCallMax = 16U;
 constexpr size_t kInitiatedLinksMax = 512U;
 constexpr int64_t kPoolBytesDefault = int64_t{1} << 30;
-constexpr uint64_t kAlignment = 512U;
 // An H2D CopyKvBlocks stages through four device buffers of one block each (§9.14).
 constexpr uint64_t kStagingBuffers = 4U;
 
-uint64_t RoundUp(uint64_t value) { return (value + kAlignment - 1U) / kAlignment * kAlignment; }
+uint64_t RoundUp(uint64_t value) {
+  return (value + Registry::kAlignment - 1U) / Registry::kAlignment * Registry::kAlignment;
+}
 
 bool IsRole(LlmRole role) { return role == LlmRole::kPrompt || role == LlmRole::kDecoder || role == LlmRole::kMix; }
 
@@ -195,7 +196,8 @@ using llmdd_fake::IsRole;
 using llmdd_fake::Option;
 using llmdd_fake::Text;
 
-class LlmDataDist::LlmDataDistImpl {
+// Hidden: the exported class would otherwise export its nested implementation too.
+class __attribute__((visibility("hidden"))) LlmDataDist::LlmDataDistImpl {
  public:
   LlmDataDistImpl(uint64_t cluster_id, LlmRole role) : self_(std::make_shared<Instance>(cluster_id, role)) {}
   ~LlmDataDistImpl() { Finalize(); }

@@ -7,11 +7,6 @@
 #include "fake_llm_engine/fake_memory.h"
 
 namespace llmdd_fake {
-namespace {
-// CE AllocateCache returns device addresses aligned to 512 bytes (reference §4.5).
-constexpr uint64_t kAlignment = 512U;
-}  // namespace
-
 Registry &Registry::Get() {
   // Never destroyed: instances may be finalized from static destructors after this would have gone.
   static Registry *const registry = new Registry();

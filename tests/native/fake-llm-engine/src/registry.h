@@ -15,6 +15,9 @@ struct Instance;
 
 class Registry {
  public:
+  /// CE AllocateCache returns device addresses aligned to 512 bytes and accounts its pool in such units (§4.5, §9.8).
+  static constexpr uint64_t kAlignment = 512U;
+
   static Registry &Get();
 
   /// Binds the endpoint to the instance; false when another live instance holds it.

@@ -1,11 +1,13 @@
 // The fake engine's own test: lifecycle, options, links, byte-exact pulls, pushes and copies, the statuses of the
 // CE rules it models, and a multi-threaded smoke test. Plain asserts; run by ctest and under the sanitizers.
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -549,6 +551,86 @@ void TestDestroyWhileInUse() {
   CHECK(unexpected.load() == 0);
   CHECK_STATUS(LLM_WAIT_PROC_TIMEOUT, pair.decoder->PullKvCache({kPromptId, src.cache_id, 0}, dst));
 }
+/// Seeded random arguments, edge values included, for every transfer and copy on a linked pair: each call answers
+/// a status the CE rules list and never touches memory outside a buffer (the sanitizer runs check the latter).
+void TestRandomArguments() {
+  constexpr uint32_t kSeed = 20261128U;
+  std::mt19937_64 random(kSeed);
+  Pair pair = MakePair(26400, true);
+  std::vector<Cache> prompt_caches{Allocate(*pair.prompt), Allocate(*pair.prompt, SampleDesc(2U, {4, 32}))};
+  std::vector<Cache> decoder_caches{Allocate(*pair.decoder), Allocate(*pair.decoder, SampleDesc(6U, {8, 16}))};
+  const auto pick = [&random](const auto &values) { return values[random() % values.size()]; };
+  const std::vector<int64_t> ids{-1, 0, 1, 2, 3, 99};
+  const std::vector<uint32_t> rows{0U, 1U, 7U, 8U, 9U, UINT32_MAX};
+  const std::vector<int64_t> sizes{-1, -5, 0, 1, 63, 64, 65, INT64_MAX};
+  const std::vector<int32_t> layers{-2, -1, 0, 1, 2, INT32_MAX};
+  const std::vector<uint8_t> per_layer{0U, 1U, 2U, 3U, 255U};
+  const std::vector<uint64_t> blocks{0U, 1U, 3U, 7U, 8U, UINT64_MAX};
+  const std::vector<uint64_t> offsets{0U, 1U, 16U, 63U, 64U, UINT64_MAX};
+  const std::vector<Status> allowed{LLM_SUCCESS, LLM_FAILED, LLM_PARAM_INVALID, LLM_KV_CACHE_NOT_EXIST,
+                                    LLM_NOT_YET_LINK, LLM_FEATURE_NOT_ENABLED, LLM_DEVICE_OUT_OF_MEMORY};
+  const auto random_blocks = [&] {
+    std::vector<uint64_t> list(random() % 4U);
+    for (auto &block : list) {
+      block = pick(blocks);
+    }
+    return list;
+  };
+  const auto random_cache = [&](const std::vector<Cache> &caches) {
+    Cache cache = pick(caches);
+    switch (random() % 8U) {
+      case 0: cache.cache_id = pick(ids); break;
+      case 1: cache.tensor_addrs.push_back(cache.tensor_addrs[0] + 8U); break;
+      case 2: cache.tensor_addrs[0] += pick(offsets); break;
+      case 3: cache.cache_desc.shape = {static_cast<int64_t>(pick(rows)), 16}; break;
+      default: break;
+    }
+    return cache;
+  };
+  int unexpected = 0;
+  std::map<Status, int> seen;
+  for (int call = 0; call < 4000; ++call) {
+    // Half the calls keep the defaults, so draws get past the first checks often enough to move bytes.
+    KvCacheExtParam ext;
+    const bool plain = random() % 2U == 0U;
+    if (!plain) {
+      ext.src_layer_range = {pick(layers), pick(layers)};
+      ext.dst_layer_range = {pick(layers), pick(layers)};
+      ext.tensor_num_per_layer = pick(per_layer);
+    }
+    const int64_t size = plain ? -1 : pick(sizes);
+    const CacheIndex remote{pick(std::vector<uint64_t>{kPromptId, kDecoderId, kPromptId, kDecoderId, 42U}),
+                            pick(std::vector<int64_t>{1, 2, 1, 2, 99}), random() % 2U == 0U ? 0U : pick(rows)};
+    Status status = LLM_SUCCESS;
+    switch (random() % 6U) {
+      case 0: status = pair.decoder->PullKvCache(remote, random_cache(decoder_caches), pick(rows), size, ext); break;
+      case 1: status = pair.decoder->PullKvBlocks(remote, random_cache(decoder_caches), random_blocks(), random_blocks(), ext); break;
+      case 2: status = pair.prompt->PushKvCache(random_cache(prompt_caches), remote, pick(rows), size, ext); break;
+      case 3: status = pair.prompt->PushKvBlocks(random_cache(prompt_caches), remote, random_blocks(), random_blocks(), ext); break;
+      case 4:
+        status = pair.decoder->CopyKvCache(random_cache(decoder_caches), random_cache(decoder_caches), pick(rows), pick(rows),
+                                           plain ? 0U : pick(offsets), size);
+        break;
+      default:
+        status = pair.decoder->CopyKvBlocks(random_cache(decoder_caches), random_cache(decoder_caches), random_blocks(),
+                                            {random_blocks(), random_blocks()});
+        break;
+    }
+    ++seen[status];
+    if (std::find(allowed.begin(), allowed.end(), status) == allowed.end()) {
+      std::fprintf(stderr, "seed %u, call %d: unexpected status 0x%X\n", kSeed, call, static_cast<unsigned>(status));
+      ++unexpected;
+    }
+  }
+  CHECK(unexpected == 0);
+  // The draw reaches the copies and the main rejections, not only the first check.
+  for (const Status status : {LLM_SUCCESS, LLM_PARAM_INVALID, LLM_KV_CACHE_NOT_EXIST, LLM_NOT_YET_LINK}) {
+    CHECK(seen[status] > 0);
+  }
+  for (const auto &[status, count] : seen) {
+    std::printf("random arguments: status 0x%X x %d\n", static_cast<unsigned>(status), count);
+  }
+}
 }  // namespace
 
 int main() {
@@ -559,6 +641,7 @@ int main() {
   TestCopies();
   TestThreads();
   TestDestroyWhileInUse();
+  TestRandomArguments();
   if (g_failures != 0) {
     std::fprintf(stderr, "%d check(s) failed\n", g_failures);
     return EXIT_FAILURE;
