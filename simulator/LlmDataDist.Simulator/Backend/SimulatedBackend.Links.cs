@@ -59,9 +59,10 @@ public sealed partial class SimulatedBackend
             return LlmStatus.ParamInvalid;
         }
 
+        var me = _incarnation;
         if (Profile == EngineProfile.CE)
         {
-            var ce = await CeLinkOperationChecksAsync(clusters, timeoutMs, cancellationToken).ConfigureAwait(false);
+            var ce = await CeLinkOperationChecksAsync(me, clusters, timeoutMs, cancellationToken).ConfigureAwait(false);
             if (ce != LlmStatus.Success)
             {
                 return ce;
@@ -75,7 +76,7 @@ public sealed partial class SimulatedBackend
             var plans = PlanLinks(clusters);
             // Handshakes run concurrently in virtual time (CE's device function and HX's worker threads both
             // overlap them); results are committed in input order.
-            var handshakes = plans.Select(p => p.Status == LlmStatus.Success ? HandshakeAsync(p, deadline, cancellationToken) : Task.FromResult(p)).ToList();
+            var handshakes = plans.Select(p => p.Status == LlmStatus.Success ? HandshakeAsync(me, p, deadline, cancellationToken) : Task.FromResult(p)).ToList();
             foreach (var done in handshakes)
             {
                 var plan = await done.ConfigureAwait(false);
@@ -85,6 +86,11 @@ public sealed partial class SimulatedBackend
         finally
         {
             _linkOperationRunning = false;
+        }
+
+        if (Ended(me))
+        {
+            return LlmStatus.Failed; // finalized, disposed or crashed during the call: no record was kept on this side
         }
 
         if (Profile == EngineProfile.CE)
@@ -123,12 +129,17 @@ public sealed partial class SimulatedBackend
     }
 
     /// <summary>CE's per-instance serialisation and structural checks shared by Link and Unlink (§6.3 steps 5–7).</summary>
-    private async Task<LlmStatus> CeLinkOperationChecksAsync(IReadOnlyList<ClusterInfo> clusters, int timeoutMs, CancellationToken cancellationToken)
+    private async Task<LlmStatus> CeLinkOperationChecksAsync(long me, IReadOnlyList<ClusterInfo> clusters, int timeoutMs, CancellationToken cancellationToken)
     {
         if (_linkOperationRunning)
         {
             // The engine waits timeout_in_millis *micro*seconds for the other operation (a unit slip kept as is).
             await _fabric.Loop.Delay(timeoutMs * SimTime.NsPerUs, cancellationToken).ConfigureAwait(false);
+            if (Ended(me))
+            {
+                return LlmStatus.Failed;
+            }
+
             if (_linkOperationRunning)
             {
                 return LlmStatus.ProcessingLink;
@@ -218,18 +229,29 @@ public sealed partial class SimulatedBackend
     }
 
     /// <summary>The handshake: a request to the server and its answer, then communicator set-up, all within the deadline.</summary>
-    private async Task<LinkPlan> HandshakeAsync(LinkPlan plan, long deadlineNs, CancellationToken cancellationToken)
+    private async Task<LinkPlan> HandshakeAsync(long me, LinkPlan plan, long deadlineNs, CancellationToken cancellationToken)
     {
         var server = plan.Server!;
+        var hixl = _options!.HixlBackend;
         if (_fabric.Faults?.IsLinkEstablishmentFailing(ClusterId, plan.Cluster.RemoteClusterId, _fabric.Loop.NowNs) == true)
         {
             return plan with { Status = LlmStatus.LinkFailed };
         }
 
         var request = await ControlMessageAsync(server, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
+        if (Ended(me))
+        {
+            return plan with { Status = LlmStatus.Failed };
+        }
+
         if (request != TransferStatus.Completed)
         {
             return plan with { Status = request == TransferStatus.TimedOut ? TimeoutStatus : LlmStatus.LinkFailed };
+        }
+
+        if (!server.IsInitialized)
+        {
+            return plan with { Status = LlmStatus.LinkFailed }; // the server went down while the request travelled: connection reset
         }
 
         if (Profile == EngineProfile.HX && !server._hasCommDescription)
@@ -238,7 +260,7 @@ public sealed partial class SimulatedBackend
         }
 
         // The server builds its side when the request arrives; a stale record of this client is replaced.
-        var serverSide = Profile == EngineProfile.HX && _options!.HixlBackend
+        var serverSide = Profile == EngineProfile.HX && hixl
             ? null
             : new LinkRecord(this, ClusterId, isClient: false, server.LocalIpsFor(), plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList());
         if (serverSide is not null)
@@ -247,6 +269,11 @@ public sealed partial class SimulatedBackend
         }
 
         var answer = await ControlMessageAsync(server, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false);
+        if (Ended(me))
+        {
+            return plan with { Status = LlmStatus.Failed }; // the server keeps its record: half-open, as after any crash
+        }
+
         var setUp = SimTime.AddSaturating(_fabric.Loop.NowNs, _fabric.LinkSetupNs);
         if (answer != TransferStatus.Completed || setUp > deadlineNs)
         {
@@ -262,6 +289,17 @@ public sealed partial class SimulatedBackend
         }
 
         await DelayUntilAsync(setUp, cancellationToken).ConfigureAwait(false);
+        if (Ended(me))
+        {
+            return plan with { Status = LlmStatus.Failed };
+        }
+
+        if (serverSide is null ? !server.IsInitialized : !server.Holds(serverSide))
+        {
+            // The server finalized, crashed or dropped the new record during set-up: the communicator cannot form.
+            return plan with { Status = LlmStatus.LinkFailed };
+        }
+
         var clientSide = new LinkRecord(server, plan.Key, isClient: true, plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList(),
             plan.Cluster.RemoteIpInfos.Select(i => i.Ip).ToList())
         {
@@ -297,9 +335,10 @@ public sealed partial class SimulatedBackend
             return pre;
         }
 
+        var me = _incarnation;
         if (Profile == EngineProfile.CE)
         {
-            var ce = await CeLinkOperationChecksAsync(clusters, timeoutMs, cancellationToken).ConfigureAwait(false);
+            var ce = await CeLinkOperationChecksAsync(me, clusters, timeoutMs, cancellationToken).ConfigureAwait(false);
             if (ce != LlmStatus.Success)
             {
                 return ce;
@@ -318,15 +357,21 @@ public sealed partial class SimulatedBackend
             var linkedAtStart = new Dictionary<ulong, LinkRecord>(_links);
             foreach (var cluster in clusters)
             {
-                var ret = Profile == EngineProfile.CE
+                var ret = Ended(me) ? LlmStatus.Failed
+                    : Profile == EngineProfile.CE
                     ? await CeUnlinkOneAsync(cluster, force, seen, linkedAtStart, deadline, cancellationToken).ConfigureAwait(false)
                     : await HxUnlinkOneAsync(cluster, force, deadline, cancellationToken).ConfigureAwait(false);
-                rets.Add(ret);
+                rets.Add(Ended(me) ? LlmStatus.Failed : ret);
             }
         }
         finally
         {
             _linkOperationRunning = false;
+        }
+
+        if (Ended(me))
+        {
+            return LlmStatus.Failed; // finalized, disposed or crashed during the call: its records are gone anyway
         }
 
         if (Profile == EngineProfile.CE)

@@ -206,6 +206,7 @@ public sealed partial class SimulatedBackend
         }
 
         var n = ext.TensorNumPerLayer;
+        var me = _incarnation;
         // Layers go one at a time; a failure at layer k leaves layers before k written (a partial effect of the engines).
         foreach (var (srcLayer, dstLayer) in LayerSelection.PushLayers(ext, srcCache.CacheDesc.NumTensors))
         {
@@ -290,9 +291,9 @@ public sealed partial class SimulatedBackend
 
                 return (LlmStatus.Success, d, segments);
             }, s, cancellationToken).ConfigureAwait(false);
-            if (layerStatus != LlmStatus.Success)
+            if (layerStatus != LlmStatus.Success || Ended(me))
             {
-                return layerStatus;
+                return Ended(me) ? LlmStatus.Failed : layerStatus;
             }
         }
 
@@ -341,7 +342,12 @@ public sealed partial class SimulatedBackend
 
         var request = await ControlMessageAsync(record.Peer, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
         var answer = request == TransferStatus.Completed ? await ControlMessageAsync(record.Peer, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false) : request;
-        if (answer != TransferStatus.Completed)
+        if (!IsInitialized)
+        {
+            return LlmStatus.Failed; // this instance went down during the read; the caller ends the call
+        }
+
+        if (answer != TransferStatus.Completed || record.IsHalfOpen)
         {
             // Like a lost data transfer, a lost table read breaks the link until it is rebuilt (§6.5).
             await DelayUntilAsync(deadlineNs, cancellationToken).ConfigureAwait(false);
@@ -361,26 +367,47 @@ public sealed partial class SimulatedBackend
     private async Task<LlmStatus> TransferOverAsync(LinkRecord record, bool pull, long deadline,
         Func<long, Task<(LlmStatus Status, SimulatedCache? Remote, List<Segment>? Segments)>> plan, SimulatedCache local, CancellationToken cancellationToken)
     {
-        if (record.Fault is { } fault || record.IsHalfOpen)
+        var me = _incarnation;
+        if (record.Fault is not null || record.IsHalfOpen)
         {
-            await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
-            record.Fault ??= TimeoutStatus;
-            return record.Fault.Value;
+            return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
         }
 
         record.Transfers++;
         try
         {
             var (status, remote, segments) = await plan(deadline).ConfigureAwait(false);
+            if (Ended(me))
+            {
+                return LlmStatus.Failed;
+            }
+
             if (status != LlmStatus.Success)
             {
                 return status;
+            }
+
+            if (record.IsHalfOpen)
+            {
+                return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false); // the peer went down
             }
 
             var (source, destination) = pull ? (remote!, local) : (local, remote!);
             var (sourceNpu, destinationNpu) = pull ? (record.Peer.Npu!.Value, Npu!.Value) : (Npu!.Value, record.Peer.Npu!.Value);
             var bytes = segments!.Sum(s => s.Bytes);
             var outcome = await _fabric.TransferAsync(sourceNpu, destinationNpu, bytes, Runs(segments!), deadline, cancellationToken).ConfigureAwait(false);
+            if (Ended(me))
+            {
+                return LlmStatus.Failed; // nothing is written: this side's memory is gone
+            }
+
+            if (record.IsHalfOpen && outcome.Status != TransferStatus.Canceled)
+            {
+                // The peer finalized or crashed while the bytes moved: its memory is gone, and the engine hears nothing
+                // until its wait expires (§6.2 half-open).
+                return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
+            }
+
             switch (outcome.Status)
             {
                 case TransferStatus.Completed:
@@ -390,15 +417,26 @@ public sealed partial class SimulatedBackend
                     return LlmStatus.Failed;
                 default:
                     // Timed out, or the path went down: the engine sees nothing until its wait expires.
-                    await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
-                    record.Fault = TimeoutStatus;
-                    return TimeoutStatus;
+                    return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
             record.Transfers--;
         }
+    }
+
+    /// <summary>A transfer over a faulted or half-open link: the engine's timeout after the full wait, and the link stays faulted.</summary>
+    private async Task<LlmStatus> FaultedAsync(long me, LinkRecord record, long deadline, CancellationToken cancellationToken)
+    {
+        await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
+        if (Ended(me))
+        {
+            return LlmStatus.Failed;
+        }
+
+        record.Fault ??= TimeoutStatus;
+        return record.Fault.Value;
     }
 
     /// <summary>Descriptors the engine sends: runs where source and destination both advance contiguously merge into one.</summary>

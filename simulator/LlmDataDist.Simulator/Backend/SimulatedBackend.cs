@@ -21,6 +21,11 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
     private bool _crashed;
     private IReadOnlyDictionary<string, string>? _initOptions;
 
+    // Bumped by every successful Initialize and every Finalize (explicit, Dispose, crash). A call remembers the
+    // incarnation it started in and, after each await, ends with FAILED if the instance it ran in is gone (§5.1:
+    // a finalized instance answers FAILED), instead of reading state that Finalize cleared.
+    private long _incarnation;
+
     internal SimulatedBackend(SimulatedFabric fabric, int server, ulong clusterId, LlmRole role)
     {
         _fabric = fabric;
@@ -105,6 +110,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
 
         _npus = npus;
         _options = parsed;
+        _incarnation++;
         _nextCacheId = 1;
         _hasCommDescription = parsed.HasLocalCommRes || listen.Count > 0;
         _initOptions = new Dictionary<string, string>(options, StringComparer.Ordinal);
@@ -250,7 +256,12 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
         StopListening();
         _options = null;
         _npus = [];
+        _incarnation++;
     }
+
+    /// <summary>Whether the instance a call started in (<paramref name="incarnation"/>) was finalized, disposed or crashed
+    /// since: the call then ends with <see cref="LlmStatus.Failed"/> at its next step.</summary>
+    private bool Ended(long incarnation) => _incarnation != incarnation || !IsInitialized;
 
     private static string Endpoint((string Host, long Port) endpoint) =>
         endpoint.Host.Contains(':', StringComparison.Ordinal) ? $"[{endpoint.Host}]:{endpoint.Port}" : $"{endpoint.Host}:{endpoint.Port}";
