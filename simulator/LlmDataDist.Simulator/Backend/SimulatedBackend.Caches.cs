@@ -58,7 +58,11 @@ public sealed partial class SimulatedBackend
                 if (result.Status != AllocationStatus.Success)
                 {
                     // Partial allocations are released, as the device function does.
-                    owned.ForEach(b => b.Space.Free(b));
+                    foreach (var perSpace in owned.GroupBy(b => b.Space))
+                    {
+                        perSpace.Key.FreeAll([.. perSpace]);
+                    }
+
                     return Fail(LlmStatus.DeviceOutOfMemory);
                 }
 
@@ -175,9 +179,10 @@ public sealed partial class SimulatedBackend
 
     private void Release(SimulatedCache cache)
     {
-        foreach (var buffer in cache.Owned)
+        // One batch per device (Owned lists device 0's tensors, then device 1's, …): linear in the tensor count.
+        foreach (var perSpace in cache.Owned.GroupBy(b => b.Space))
         {
-            buffer.Space.Free(buffer);
+            perSpace.Key.FreeAll([.. perSpace]);
         }
 
         if (cache.Owned.Count > 0)
