@@ -12,7 +12,7 @@ public sealed partial class SimulatedBackend
     public ValueTask<AllocateCacheResult> AllocateCacheAsync(CacheDesc cacheDesc, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(cacheDesc);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         return ValueTask.FromResult(Allocate(cacheDesc));
     }
 
@@ -79,7 +79,7 @@ public sealed partial class SimulatedBackend
     /// <inheritdoc />
     public ValueTask<LlmStatus> DeallocateCacheAsync(long cacheId, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         if (Profile == EngineProfile.HX)
         {
             return Done(LlmStatus.FeatureNotEnabled);
@@ -105,7 +105,7 @@ public sealed partial class SimulatedBackend
     {
         ArgumentNullException.ThrowIfNull(cacheDesc);
         ArgumentNullException.ThrowIfNull(addrs);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         return ValueTask.FromResult(Register(cacheDesc, addrs));
     }
 
@@ -159,7 +159,7 @@ public sealed partial class SimulatedBackend
     /// <inheritdoc />
     public ValueTask<LlmStatus> UnregisterKvCacheAsync(long cacheId, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         if (Profile == EngineProfile.CE)
         {
             return Done(LlmStatus.FeatureNotEnabled);

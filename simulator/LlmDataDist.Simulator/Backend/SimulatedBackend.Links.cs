@@ -33,7 +33,7 @@ public sealed partial class SimulatedBackend
     public async ValueTask<LinkLlmClustersResult> LinkLlmClustersAsync(IReadOnlyList<ClusterInfo> clusters, int timeoutInMillis, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(clusters);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var rets = new List<LlmStatus>();
         var status = await LinkAsync(clusters, rets, timeoutInMillis, cancellationToken).ConfigureAwait(false);
@@ -319,7 +319,7 @@ public sealed partial class SimulatedBackend
     public async ValueTask<UnlinkLlmClustersResult> UnlinkLlmClustersAsync(IReadOnlyList<ClusterInfo> clusters, int timeoutInMillis, bool forceFlag, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(clusters);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var rets = new List<LlmStatus>();
         var status = await UnlinkAsync(clusters, rets, timeoutInMillis, forceFlag, cancellationToken).ConfigureAwait(false);

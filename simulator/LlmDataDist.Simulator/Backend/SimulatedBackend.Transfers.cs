@@ -15,7 +15,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(srcCacheIndex);
         ArgumentNullException.ThrowIfNull(dstCache);
         ArgumentNullException.ThrowIfNull(extParam);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var status = await PullAsync(srcCacheIndex, dstCache, extParam, size, batchIndex, blocks: null, cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PullKvCache", status, ("src", $"{srcCacheIndex.ClusterId}/{srcCacheIndex.CacheId}[{srcCacheIndex.BatchIndex}]"), ("dst", $"{dstCache.CacheId}[{batchIndex}]"));
@@ -30,7 +30,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(srcBlocks);
         ArgumentNullException.ThrowIfNull(dstBlocks);
         ArgumentNullException.ThrowIfNull(extParam);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var status = await PullAsync(srcCacheIndex, dstCache, extParam, -1, 0, (srcBlocks, dstBlocks), cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PullKvBlocks", status, ("src", $"{srcCacheIndex.ClusterId}/{srcCacheIndex.CacheId}"), ("dst", dstCache.CacheId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("blocks", srcBlocks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -157,7 +157,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(srcCache);
         ArgumentNullException.ThrowIfNull(dstCacheIndex);
         ArgumentNullException.ThrowIfNull(extParam);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var status = await PushAsync(srcCache, dstCacheIndex, extParam, size, srcBatchIndex, blocks: null, cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PushKvCache", status, ("src", $"{srcCache.CacheId}[{srcBatchIndex}]"), ("dst", $"{dstCacheIndex.ClusterId}/{dstCacheIndex.CacheId}[{dstCacheIndex.BatchIndex}]"));
@@ -172,7 +172,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(srcBlocks);
         ArgumentNullException.ThrowIfNull(dstBlocks);
         ArgumentNullException.ThrowIfNull(extParam);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var status = await PushAsync(srcCache, dstCacheIndex, extParam, -1, 0, (srcBlocks, dstBlocks), cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PushKvBlocks", status, ("src", srcCache.CacheId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("dst", $"{dstCacheIndex.ClusterId}/{dstCacheIndex.CacheId}"), ("blocks", srcBlocks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));

@@ -59,11 +59,20 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
 
     private static ValueTask<LlmStatus> Done(LlmStatus status) => ValueTask.FromResult(status);
 
+    /// <summary>Every call's entry check: not disposed, and made inside a run on the loop thread. A call outside
+    /// world.Run would wait for virtual time that never passes, so it throws at once with a message that says so; a call
+    /// from another thread during a run fails the run as <see cref="SimulationFailureKind.ForeignThread"/>.</summary>
+    private void Enter([System.Runtime.CompilerServices.CallerMemberName] string caller = "")
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _fabric.Loop.AssertInsideRun($"{nameof(SimulatedBackend)}.{caller}");
+    }
+
     /// <inheritdoc />
     public ValueTask<LlmStatus> InitializeAsync(IReadOnlyDictionary<string, string> options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         if (IsInitialized)
         {
             return Done(LlmStatus.Success); // options ignored, nothing changes (§5.1)
@@ -129,7 +138,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
     public ValueTask<LlmStatus> SetRoleAsync(LlmRole role, IReadOnlyDictionary<string, string> options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         if (!IsInitialized)
         {
             return Done(LlmStatus.Failed);
