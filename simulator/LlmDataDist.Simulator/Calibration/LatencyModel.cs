@@ -14,8 +14,9 @@ namespace LlmDataDist.Simulator;
 /// and their bandwidth ratio, from the same platform where both are measured;</item>
 /// <item>the other scope (one or two servers): ratios of g and B from the same platform and transport.</item>
 /// </list>
-/// Whatever the data cannot give (a platform not measured at all, a ratio with no pair) comes from the fallback
-/// model, by default the one fitted from the published table.
+/// When the fallback model has both the neighbour and the path, their relation there is used instead of the ratio
+/// (a user's push scales its pull as in the published table). Whatever the data cannot give (a platform not measured
+/// at all, a ratio with no pair) comes from the fallback model, by default the one fitted from the published table.
 /// </summary>
 public sealed class LatencyModel
 {
@@ -83,7 +84,7 @@ public sealed class LatencyModel
             }
         }
 
-        var ratios = Ratios.From(fits, fallback?._ratios);
+        var ratios = Ratios.From(fits, fallback);
 
         // Then, pass by pass, paths with a fitted neighbour: those with points of their own first, so that measured
         // paths are the donors of unmeasured ones. Donors come from earlier passes only, so key order does not matter.
@@ -195,9 +196,12 @@ public sealed class LatencyModel
         // Two servers over one, by platform and transport: (ln g ratio, ln B ratio).
         private readonly Dictionary<(Platform, LinkKind), (double LnG, double LnB)> _scope = [];
 
-        public static Ratios From(Dictionary<PathKey, PathFit> fitted, Ratios? fallback)
+        private LatencyModel? _fallbackModel;
+
+        public static Ratios From(Dictionary<PathKey, PathFit> fitted, LatencyModel? fallbackModel)
         {
-            var ratios = new Ratios();
+            var fallback = fallbackModel?._ratios;
+            var ratios = new Ratios { _fallbackModel = fallbackModel };
             foreach (var transport in (ReadOnlySpan<LinkKind>)[LinkKind.Hccs, LinkKind.Roce])
             {
                 var pairs = Pairs(fitted, k => k.Transport == transport && k.Direction == TransferDirection.Push, k => k with { Direction = TransferDirection.Pull });
@@ -243,6 +247,17 @@ public sealed class LatencyModel
         /// <summary>A path's timing from its first fitted neighbour (direction, then path, then scope), or null.</summary>
         public (PathTiming Timing, string Origin)? Derive(PathKey key, Dictionary<PathKey, PathFit> known)
         {
+            foreach (var neighbour in Neighbours(key))
+            {
+                if (known.TryGetValue(neighbour, out var near) && _fallbackModel?.Timing(neighbour) is { } from && _fallbackModel.Timing(key) is { } to)
+                {
+                    var (fromG, fromB) = Effective(from);
+                    var (toG, toB) = Effective(to);
+                    return (Scale(near.Timing, DetMath.Log(toG) - DetMath.Log(fromG), 0, DetMath.Log(toB) - DetMath.Log(fromB)),
+                        $"derived from {neighbour} as in {_fallbackModel.SourceName}");
+                }
+            }
+
             var other = key with { Direction = key.Direction == TransferDirection.Push ? TransferDirection.Pull : TransferDirection.Push };
             if (known.TryGetValue(other, out var donor))
             {
@@ -269,6 +284,17 @@ public sealed class LatencyModel
             }
 
             return null;
+        }
+
+        private static IEnumerable<PathKey> Neighbours(PathKey key)
+        {
+            yield return key with { Direction = key.Direction == TransferDirection.Push ? TransferDirection.Pull : TransferDirection.Push };
+            yield return key with { Path = key.Path == TransferPath.HixlCs ? TransferPath.CommDomain : TransferPath.HixlCs };
+            var scope = key with { Scope = key.Scope == LinkScope.OneServer ? LinkScope.TwoServers : LinkScope.OneServer };
+            if (scope.Exists)
+            {
+                yield return scope;
+            }
         }
 
         private static PathTiming Scale(PathTiming t, double lnG, double addG, double lnB)

@@ -17,8 +17,13 @@ internal static class PathFitter
     private const double SharpnessLogMin = -0.6931471805599453;
     private const double SharpnessLogMax = 4;
 
-    private const int Iterations = 1500;
-    private const int Restarts = 3;
+    // Weight of the pull of B towards the largest block's plateau when there is no prior: only breaks ties.
+    private const double WeakWeight = 1e-6;
+
+    private static readonly double[] StartSharpness = [0.75, 1.5, 3, 8];
+
+    private const int Iterations = 800;
+    private const int Restarts = 2;
 
     /// <summary>A measured point: blocks, bytes and the data-phase time (measured duration minus route latency).</summary>
     internal readonly record struct Sample(double Blocks, double Bytes, double DataNs);
@@ -26,37 +31,50 @@ internal static class PathFitter
     /// <summary>Fits g, B and p; the result is rounded (g to 1 ps, B to 1 MB/s, p to 0.001) so it prints exactly.</summary>
     public static PathTiming Fit(IReadOnlyList<Sample> samples, PathTiming start, PathTiming? prior)
     {
-        var priorTheta = prior is null ? null : Theta(prior);
+        // Three points can be met exactly by more than one (g, B, p). Without a prior, a very weak pull of B towards
+        // the start (the plateau of the largest block) picks the physically plain one: B is the plateau bandwidth.
+        var priorTheta = Theta(prior ?? start);
+        var logMeasured = samples.Select(s => DetMath.Log(s.DataNs)).ToArray();
+        var priorWeights = prior is null ? new[] { 0, WeakWeight, 0 } : new[] { PriorWeight, PriorWeight, PriorWeight };
         double Objective(double[] theta)
         {
             var (g, b, p, excess) = Unpack(theta);
             var sum = excess * excess * 1e3; // keeps the simplex inside the sharpness range
-            foreach (var s in samples)
+            for (var i = 0; i < samples.Count; i++)
             {
-                var model = DetMath.PNorm(s.Blocks * g, s.Bytes * 1e9 / b, p);
-                var r = DetMath.Log(model) - DetMath.Log(s.DataNs);
+                var s = samples[i];
+                var r = DetMath.Log(DetMath.PNorm(s.Blocks * g, s.Bytes * 1e9 / b, p)) - logMeasured[i];
                 sum += r * r;
             }
 
-            if (priorTheta is not null)
+            for (var i = 0; i < 3; i++)
             {
-                for (var i = 0; i < 3; i++)
-                {
-                    var d = theta[i] - priorTheta[i];
-                    sum += PriorWeight * d * d;
-                }
+                var d = theta[i] - priorTheta[i];
+                sum += priorWeights[i] * d * d;
             }
 
             return sum;
         }
 
-        var best = Theta(start);
-        for (var round = 0; round < Restarts; round++)
+        // Several starting sharpnesses (the fit is not convex in p), each polished by restarts; the lowest wins.
+        double[]? best = null;
+        var bestValue = double.PositiveInfinity;
+        foreach (var startP in prior is null ? StartSharpness : [prior.Sharpness])
         {
-            best = NelderMead(Objective, best);
+            var theta = Theta(start with { Sharpness = startP });
+            for (var round = 0; round < Restarts; round++)
+            {
+                theta = NelderMead(Objective, theta);
+            }
+
+            var value = Objective(theta);
+            if (value < bestValue)
+            {
+                (best, bestValue) = (theta, value);
+            }
         }
 
-        var (gf, bf, pf, _) = Unpack(best);
+        var (gf, bf, pf, _) = Unpack(best!);
         return new PathTiming(Math.Round(gf, 3), Math.Max(1_000_000, (long)Math.Round(bf / 1e6) * 1_000_000), Math.Round(pf, 3));
     }
 
@@ -116,9 +134,9 @@ internal static class PathFitter
             var bestIndex = order[0];
             var worst = order[n];
             var second = order[n - 1];
-            if (values[worst] - values[bestIndex] <= 1e-22)
+            if (values[worst] - values[bestIndex] <= 1e-18 && Diameter(points, bestIndex) <= 1e-9)
             {
-                break;
+                break; // converged: a ln-time residual of 1e-9 is far below any measurement's precision
             }
 
             var centroid = new double[n];
@@ -173,6 +191,20 @@ internal static class PathFitter
         }
 
         return points[min];
+    }
+
+    private static double Diameter(double[][] points, int from)
+    {
+        var diameter = 0.0;
+        foreach (var p in points)
+        {
+            for (var d = 0; d < p.Length; d++)
+            {
+                diameter = Math.Max(diameter, Math.Abs(p[d] - points[from][d]));
+            }
+        }
+
+        return diameter;
     }
 
     // from + t (to - from)
