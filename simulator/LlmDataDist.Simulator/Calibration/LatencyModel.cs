@@ -168,6 +168,12 @@ public sealed class LatencyModel
                 $"| {fit.Key} | {fit.Timing.PerBlockNs:F1} | {fit.Timing.BandwidthBytesPerSecond / 1e9:F2} | {fit.Timing.Sharpness:F3} | {fit.Origin} |\n");
         }
 
+        text.Append("\n| Ratio used to derive paths | Per-block time at 16 KiB | Plateau at 2 MiB |\n| --- | ---: | ---: |\n");
+        foreach (var (name, perBlock, plateau) in _ratios.Describe())
+        {
+            text.Append(CultureInfo.InvariantCulture, $"| {name} | {perBlock} | {plateau} |\n");
+        }
+
         return text.ToString();
     }
 
@@ -263,7 +269,7 @@ public sealed class LatencyModel
             {
                 var (lnG, lnB) = _direction.GetValueOrDefault(key.Transport);
                 var sign = key.Direction == TransferDirection.Pull ? 1 : -1;
-                var origin = _direction.ContainsKey(key.Transport) ? $"{key.Transport} pull/push ratio" : "no pull/push pair: symmetric";
+                var origin = _direction.ContainsKey(key.Transport) ? $"{CalibrationCsv.TransportText(key.Transport)} pull/push ratio" : "no pull/push pair: symmetric";
                 return (Scale(donor.Timing, sign * lnG, 0, sign * lnB), $"derived from {other} × {origin}");
             }
 
@@ -284,6 +290,26 @@ public sealed class LatencyModel
             }
 
             return null;
+        }
+
+        public IEnumerable<(string Name, string PerBlock, string Plateau)> Describe()
+        {
+            foreach (var (transport, (lnG, lnB)) in _direction.OrderBy(d => d.Key))
+            {
+                yield return ($"{CalibrationCsv.TransportText(transport)} pull / push", Times(lnG), Times(lnB));
+            }
+
+            foreach (var (platform, (addG, lnB)) in _path.OrderBy(d => d.Key))
+            {
+                yield return ($"{platform} comm_domain vs hixl_cs", string.Create(CultureInfo.InvariantCulture, $"{addG:+0;-0} ns"), Times(lnB));
+            }
+
+            foreach (var ((platform, transport), (lnG, lnB)) in _scope.OrderBy(d => d.Key.Item1).ThenBy(d => d.Key.Item2))
+            {
+                yield return ($"{platform} {CalibrationCsv.TransportText(transport)} two servers / one", Times(lnG), Times(lnB));
+            }
+
+            static string Times(double ln) => string.Create(CultureInfo.InvariantCulture, $"×{DetMath.Exp(ln):F3}");
         }
 
         private static IEnumerable<PathKey> Neighbours(PathKey key)

@@ -17,7 +17,7 @@ public readonly record struct PathKey(Platform Platform, LinkKind Transport, Lin
 
     /// <inheritdoc/>
     public override string ToString() =>
-        $"{Platform} {Transport.ToString().ToUpperInvariant()} {CalibrationCsv.ScopeText(Scope)} {CalibrationCsv.PathText(Path)} {CalibrationCsv.DirectionText(Direction)}";
+        $"{Platform} {CalibrationCsv.TransportText(Transport)} {CalibrationCsv.ScopeText(Scope)} {CalibrationCsv.PathText(Path)} {CalibrationCsv.DirectionText(Direction)}";
 
     private static IEnumerable<PathKey> Enumerate()
     {
