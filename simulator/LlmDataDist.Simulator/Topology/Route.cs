@@ -33,7 +33,7 @@ public sealed class Route
         }
 
         timing?.Validate();
-        Timing = timing ?? new PathTiming(PerBlockNs, BandwidthBytesPerSecond, double.PositiveInfinity);
+        Timing = timing ?? PathTiming.Of(this);
     }
 
     /// <summary>Where data comes from.</summary>
