@@ -6,12 +6,30 @@ public class NetworkTests
 {
     private const long Ms = SimTime.NsPerMs;
 
-    // 203 MB over A2 HCCS (20.3 GB/s) is exactly 10 ms of data; one block keeps the per-block cap out of the way.
+    // 203 MB over an HCCS port of 20.3 GB/s is exactly 10 ms of data; one block keeps the per-block cap out of the way.
     private const long TenMsOfHccs = 203_000_000;
     private const long HccsRouteLatencyNs = 2_000;
 
     private static SimulatedWorld World(Topology? topology = null, FaultPlan? plan = null) =>
-        new(1, topology ?? Topology.A2(2), plan, new SimulationOptions(Jitter: false));
+        new(1, topology ?? FixedPorts(2), plan, new SimulationOptions(Jitter: false));
+
+    // Servers of 8 NPUs with fixed port figures and no platform: these tests are about latency, sharing and faults,
+    // so they must not move when the calibration does (CalibrationTests covers that).
+    private static Topology FixedPorts(int servers)
+    {
+        var b = new TopologyBuilder($"fixed{servers}");
+        for (var s = 0; s < servers; s++)
+        {
+            var server = b.AddServer("fixed", HardwareDefaults.HostMemoryBytes);
+            for (var d = 0; d < 8; d++)
+            {
+                b.AddNpu(server, HardwareDefaults.HbmBytes, new LinkParameters(20_300_000_000, 1_000, 1_841, 100),
+                    new LinkParameters(23_800_000_000, 2_000, 895, 200), HardwareDefaults.Pcie4);
+            }
+        }
+
+        return b.Build();
+    }
 
     [Fact]
     public void A_lone_transfer_takes_latency_plus_max_of_block_and_byte_time()
@@ -28,6 +46,48 @@ public class NetworkTests
         Assert.Equal(HccsRouteLatencyNs + (1000 * 1841), outcomes[1].DurationNs);
         Assert.Equal(HccsRouteLatencyNs, outcomes[2].DurationNs);
         Assert.Equal(w.Topology.FindRoute(0, 1).IdealDurationNs(TenMsOfHccs, 1), outcomes[0].DurationNs);
+    }
+
+    [Fact]
+    public void A_transfer_on_a_calibrated_path_takes_latency_plus_the_p_norm_of_block_and_byte_time()
+    {
+        using var w = new SimulatedWorld(1, Topology.A3(1), options: new SimulationOptions(Jitter: false));
+        var route = w.Topology.FindRoute(0, 1, TransferPath.HixlCs, TransferDirection.Push);
+        var t = route.Timing;
+        const long bytes = 128L << 20;
+        var outcome = w.Run(() => w.Network.TransferAsync(route, bytes, 1024));
+        var blockNs = 1024 * t.PerBlockNs;
+        var byteNs = bytes * 1e9 / t.BandwidthBytesPerSecond;
+        var expected = route.LatencyNs + (long)Math.Ceiling(Math.Pow(Math.Pow(blockNs, t.Sharpness) + Math.Pow(byteNs, t.Sharpness), 1 / t.Sharpness));
+        Assert.InRange(outcome.DurationNs - expected, -1, 1); // Math.Pow against the simulator's own deterministic pow
+        Assert.Equal(route.IdealDurationNs(bytes, 1024), outcome.DurationNs);
+        Assert.True(outcome.DurationNs > route.LatencyNs + (long)Math.Max(blockNs, byteNs) + 100_000); // the knee is rounded, not max()
+    }
+
+    [Fact]
+    public void A_descriptor_bound_transfer_keeps_its_pace_and_leaves_the_rest_of_the_port_to_a_bandwidth_bound_one()
+    {
+        using var w = new SimulatedWorld(1, Topology.A3(1), options: new SimulationOptions(Jitter: false));
+        const long bytes = 128L << 20;
+        var small = w.Topology.FindRoute(0, 1, TransferPath.HixlCs, TransferDirection.Push); // 16 KiB blocks: ~18 GB/s
+        var large = w.Topology.FindRoute(0, 2, TransferPath.HixlCs, TransferDirection.Push); // 2 MiB blocks: ~165 GB/s
+        var (a, b) = w.Run(async () =>
+        {
+            var ta = w.Network.TransferAsync(small, bytes, 8192);
+            var tb = w.Network.TransferAsync(large, bytes, 64);
+            return (await ta, await tb);
+        });
+
+        // Both leave npu0 over its HCCS out-port. Max-min: the small-block transfer is held by its own cap S / D,
+        // below half the port, so it runs as if alone; the other gets what is left of the port, not half of it.
+        Assert.Equal(small.IdealDurationNs(bytes, 8192), a.DurationNs);
+        var port = w.Topology.GetLink("npu0.hccs.tx").BandwidthBytesPerSecond;
+        var capSmall = (long)((((Int128)bytes * SimTime.NsPerSecond) + small.Timing.DataPhaseNs(bytes, 8192) - 1) / small.Timing.DataPhaseNs(bytes, 8192));
+        var leftover = port - capSmall;
+        Assert.True(leftover < large.Timing.BandwidthBytesPerSecond);
+        var expected = large.LatencyNs + (long)(((Int128)bytes * SimTime.NsPerSecond + leftover - 1) / leftover);
+        Assert.InRange(b.DurationNs - expected, 0, 1);
+        Assert.True(b.DurationNs > large.IdealDurationNs(bytes, 64));
     }
 
     [Fact]
