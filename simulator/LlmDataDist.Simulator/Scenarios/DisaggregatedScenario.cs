@@ -29,6 +29,7 @@ public sealed class DisaggregatedScenario : IDisposable
     private readonly ScenarioObserver? _observer;
     private readonly bool _keepRecords;
     private string[,] _linkClass = new string[0, 0];
+    private LinkPair[,] _pairs = new LinkPair[0, 0];
     private int _inFlight;
     private int _pullsInFlight;
     private long _promptBlocksUsed;
@@ -106,6 +107,14 @@ public sealed class DisaggregatedScenario : IDisposable
         var scenario = new DisaggregatedScenario(spec, progress, observer, keepRecords, keepTraceEvents);
         var result = scenario._world.Run(scenario.MainAsync);
         return (scenario, result);
+    }
+
+    /// <summary>One decoder-to-prompt link: pulls on it now, and its recovery while one runs.</summary>
+    private sealed class LinkPair
+    {
+        public int InFlight { get; set; }
+
+        public Task<bool>? Recovery { get; set; }
     }
 
     private sealed class Instance(int index, ulong clusterId, int npu, int server, int deviceId, LlmDataDistClient client, string ip)
@@ -263,11 +272,13 @@ public sealed class DisaggregatedScenario : IDisposable
         }
 
         _linkClass = new string[_prompts.Count, _decoders.Count];
+        _pairs = new LinkPair[_prompts.Count, _decoders.Count];
         foreach (var prompt in _prompts)
         {
             foreach (var decoder in _decoders)
             {
                 var route = topology.FindRoute(prompt.Npu, decoder.Npu);
+                _pairs[prompt.Index, decoder.Index] = new LinkPair();
                 _linkClass[prompt.Index, decoder.Index] = route.Hops.Count == 0 ? "local" : route.Hops[0].Kind.ToString().ToLowerInvariant();
             }
         }
@@ -413,6 +424,14 @@ public sealed class DisaggregatedScenario : IDisposable
     /// <returns>"ok" or the failure's status, and whether the link was rebuilt (so a retry may succeed).</returns>
     private async Task<(string Outcome, bool Relinked)> PullAsync(Instance decoder, Instance prompt, ulong[] srcBlocks, ulong[] dstBlocks)
     {
+        var pair = _pairs[prompt.Index, decoder.Index];
+        if (pair.Recovery is { } pending)
+        {
+            await pending.ConfigureAwait(true); // no pull over a link that is being rebuilt (CE: LINK_BUSY)
+        }
+
+        pair.InFlight++;
+        var counted = true;
         try
         {
             await decoder.Client.PullKvBlocksAsync(new CacheIndex(prompt.ClusterId, prompt.Pool.CacheId, 0), decoder.Pool, srcBlocks, dstBlocks).ConfigureAwait(true);
@@ -420,13 +439,40 @@ public sealed class DisaggregatedScenario : IDisposable
         }
         catch (LlmDataDistException ex)
         {
+            pair.InFlight--;
+            counted = false;
             var relinked = false;
-            if (ex.Status is LlmStatus.WaitProcTimeout or LlmStatus.Timeout)
+            // A timed-out transfer breaks the link (§6.5); a link a failed recovery left unlinked reports NOT_YET_LINK.
+            if (ex.Status is LlmStatus.WaitProcTimeout or LlmStatus.Timeout or LlmStatus.NotYetLink)
             {
-                relinked = await RelinkAsync(decoder, prompt).ConfigureAwait(true);
+                pair.Recovery ??= RecoverAsync(pair, decoder, prompt);
+                relinked = await pair.Recovery.ConfigureAwait(true);
             }
 
             return (ex.Status.IsKnown() ? ex.Status.ToString() : ex.StatusCode.ToString(CultureInfo.InvariantCulture), relinked);
+        }
+        finally
+        {
+            pair.InFlight -= counted ? 1 : 0;
+        }
+    }
+
+    /// <summary>One recovery per broken link at a time: the pulls still on it finish (they time out too), then the
+    /// documented recipe runs once and every waiting pull learns whether the link is back.</summary>
+    private async Task<bool> RecoverAsync(LinkPair pair, Instance decoder, Instance prompt)
+    {
+        try
+        {
+            while (pair.InFlight > 0)
+            {
+                await _world.Loop.Delay(100 * SimTime.NsPerUs).ConfigureAwait(true);
+            }
+
+            return await RelinkAsync(decoder, prompt).ConfigureAwait(true);
+        }
+        finally
+        {
+            pair.Recovery = null;
         }
     }
 
@@ -434,7 +480,6 @@ public sealed class DisaggregatedScenario : IDisposable
     private async Task<bool> RelinkAsync(Instance decoder, Instance prompt)
     {
         var cluster = ClusterTo(decoder, prompt);
-        await decoder.Client.UnlinkLlmClustersAsync([cluster], forceFlag: true).ConfigureAwait(true);
         var reverse = new ClusterInfo
         {
             RemoteClusterId = decoder.ClusterId,
@@ -443,7 +488,8 @@ public sealed class DisaggregatedScenario : IDisposable
         };
         try
         {
-            await prompt.Client.UnlinkLlmClustersAsync([reverse], forceFlag: true).ConfigureAwait(true);
+            await ForceUnlinkAsync(decoder, cluster).ConfigureAwait(true);
+            await ForceUnlinkAsync(prompt, reverse).ConfigureAwait(true);
             var results = await decoder.Client.LinkLlmClustersAsync([cluster]).ConfigureAwait(true);
             _relinks += results.AllSucceeded ? 1 : 0;
             return results.AllSucceeded;
@@ -452,6 +498,18 @@ public sealed class DisaggregatedScenario : IDisposable
         {
             // Still broken (the fault is active): the next failing pull tries again.
             return false;
+        }
+    }
+
+    // A side that has no record any more (an earlier recovery removed it) is already where the recipe wants it.
+    private static async Task ForceUnlinkAsync(Instance instance, ClusterInfo cluster)
+    {
+        try
+        {
+            await instance.Client.UnlinkLlmClustersAsync([cluster], forceFlag: true).ConfigureAwait(true);
+        }
+        catch (LlmDataDistException ex) when (ex.Status == LlmStatus.NotYetLink)
+        {
         }
     }
 
