@@ -380,7 +380,10 @@ public sealed partial class SimulatedBackend
             var (source, destination) = pull ? (remote!, local) : (local, remote!);
             var (sourceNpu, destinationNpu) = pull ? (record.Peer.Npu!.Value, Npu!.Value) : (Npu!.Value, record.Peer.Npu!.Value);
             var bytes = segments!.Sum(s => s.Bytes);
-            var outcome = await _fabric.TransferAsync(sourceNpu, destinationNpu, bytes, Runs(segments!), deadline, cancellationToken).ConfigureAwait(false);
+            // CE and the HX default backend move KV over the HCCL communicator; HX with llm.TransferBackend=hixl over HIXL.
+            var path = Profile == EngineProfile.HX && _options!.HixlBackend ? TransferPath.HixlCs : TransferPath.CommDomain;
+            var outcome = await _fabric.TransferAsync(sourceNpu, destinationNpu, bytes, Runs(segments!), path,
+                pull ? TransferDirection.Pull : TransferDirection.Push, deadline, cancellationToken).ConfigureAwait(false);
             switch (outcome.Status)
             {
                 case TransferStatus.Completed:
