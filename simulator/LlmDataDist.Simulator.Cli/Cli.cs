@@ -116,6 +116,7 @@ internal static class Cli
         root.Subcommands.Add(ReplayCommand(io));
         root.Subcommands.Add(CompareCommand(io));
         root.Subcommands.Add(Sweep.Command(io));
+        root.Subcommands.Add(Bench.Command(io));
 
         var schema = new Command("schema", "Print the JSON schema of scenario files (for editors: \"$schema\").");
         schema.SetAction(_ =>

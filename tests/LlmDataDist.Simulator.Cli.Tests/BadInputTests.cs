@@ -28,6 +28,8 @@ public sealed class BadInputTests : IDisposable
         { "run --bytes", "exceeds --max-memory-mb 4096: lower transfer.poolBlocks (--blocks), run without real bytes, or raise --max-memory-mb" },
         { "run --rate 10000000 --duration-ms 100000000", "exceeds --max-wall-s 900" },
         { "run --scenario missing.json", "missing.json: scenario file not found" },
+        { "run --calibration nothere.csv", "--calibration: must be an existing CSV file (got 'nothere.csv')" },
+        { "bench --calibration nothere.csv", "--calibration: must be an existing CSV file (got 'nothere.csv')" },
         { "sweep --vary foo=1", "--vary: must be key=v1,v2,... with key one of" },
         { "sweep --vary prompts=x", "--vary: prompts: 'x' is not a valid value" },
         { "sweep --vary prompts=1 --shard 2/2", "--shard: must be i/n with 0 <= i < n <= 100000 (got '2/2')" },

@@ -107,6 +107,31 @@ public sealed class RunOutputTests : IDisposable
         Assert.Single(spec.Faults!.Script);
     }
 
+    [Fact]
+    public void Bench_puts_every_published_point_next_to_its_simulation_and_run_accepts_a_calibration_file()
+    {
+        var (code, output, error) = _cli.Run("bench", "--out", _cli.PathOf("bench"));
+        Assert.True(code == 0, error);
+        var points = CalibrationData.Published.Points.Count;
+        Assert.Equal(points + 1, File.ReadAllLines(Path.Combine(_cli.PathOf("bench"), "bench.csv")).Length);
+        Assert.Contains($"calibration: {points} points", output, StringComparison.Ordinal);
+
+        // The published table as a user file: the fitted model prices the run exactly as the built-in one.
+        var csv = _cli.Write("mine.csv", CalibrationData.Published.ToCsv());
+        var scenario = _cli.Write("small.json", CliHarness.Small);
+        Assert.Equal(0, _cli.Run("run", "--scenario", scenario, "--out", _cli.PathOf("builtin")).Code);
+        Assert.Equal(0, _cli.Run("run", "--scenario", scenario, "--out", _cli.PathOf("mine"), "--calibration", csv).Code);
+        string Hash(string dir) => JsonDocument.Parse(File.ReadAllText(Path.Combine(_cli.PathOf(dir), "summary.json"))).RootElement.GetProperty("traceHash").GetString()!;
+        Assert.Equal(Hash("builtin"), Hash("mine"));
+        Assert.Equal(0, _cli.Run("replay", _cli.PathOf("mine")).Code);
+
+        var bad = _cli.Write("bad.csv", "platform,transport,path,direction,block_bytes,total_bytes,gbps\nA9,RoCE,hixl_cs,D2rD,1,1,1\n");
+        (code, _, error) = _cli.Run("run", "--scenario", scenario, "--no-files", "--calibration", bad);
+        Assert.Equal(2, code);
+        Assert.Contains("$.topology.calibrationCsv: ", error, StringComparison.Ordinal);
+        Assert.Contains(":2", error, StringComparison.Ordinal);
+    }
+
     private static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

@@ -48,8 +48,8 @@ public sealed class DisaggregatedScenario : IDisposable
         _keepRecords = keepRecords;
         var topology = spec.TopologyKind.ToUpperInvariant() switch
         {
-            "A2" => Topology.A2(spec.Servers),
-            "A3" => Topology.A3(spec.Servers),
+            "A2" => Topology.A2(spec.Servers, spec.LatencyModel),
+            "A3" => Topology.A3(spec.Servers, latencyModel: spec.LatencyModel),
             _ => throw new ArgumentException($"unknown topology '{spec.TopologyKind}': use a2 or a3", nameof(spec)),
         };
         if (spec.Prompts < 1 || spec.Decoders < 1 || spec.Prompts + spec.Decoders > topology.Npus.Count)
