@@ -68,6 +68,11 @@ internal static class Cli
 
             return UsageError;
         }
+        catch (LlmDataDist.Simulator.Scenarios.ScenarioSetUpException ex)
+        {
+            stderr.WriteLine($"llmdd-sim: the scenario could not start: {ex.Message}");
+            return 1;
+        }
         catch (IOException ex)
         {
             stderr.WriteLine($"llmdd-sim: {ex.Message}");
