@@ -1,42 +1,171 @@
-using LlmDataDist.Simulator.Scenarios;
+using System.Globalization;
 using ScottPlot;
 
 namespace LlmDataDist.Simulator.Cli;
 
-/// <summary>The runner's plots: pull latency over the run, and its distribution.</summary>
+/// <summary>The runner's plots (ScottPlot, headless PNG): every title carries the run's parameters.</summary>
 internal static class Plots
 {
-    public static IReadOnlyList<string> Write(ScenarioResult result, string outDir)
+    public const int Width = 1000;
+    public const int Height = 520;
+
+    /// <summary>Plot file names, in report order.</summary>
+    public static readonly string[] Files = ["latency-cdf.png", "ready-histogram.png", "bandwidth.png", "in-flight.png", "pool.png"];
+
+    public static IReadOnlyList<string> Write(RunSummary summary, RunStats stats, string outDir)
     {
-        var ok = result.Requests.Where(r => r.Succeeded).ToList();
         var written = new List<string>();
-        if (ok.Count == 0)
+        void Save(Plot plot, string file)
         {
-            return written;
+            var path = Path.Combine(outDir, file);
+            plot.SavePng(path, Width, Height);
+            written.Add(path);
         }
 
-        var timeline = new Plot();
-        timeline.Add.ScatterPoints(ok.Select(r => r.PullEndNs / 1e6).ToArray(), ok.Select(r => r.PullNs / 1e6).ToArray());
-        timeline.Title("KV pull latency over the run");
-        timeline.XLabel("virtual time (ms)");
-        timeline.YLabel("pull (ms)");
-        var timelinePath = Path.Combine(outDir, "pull-latency.png");
-        timeline.SavePng(timelinePath, 900, 500);
-        written.Add(timelinePath);
+        Save(LatencyCdf(summary), Files[0]);
+        Save(ReadyHistogram(summary, stats), Files[1]);
+        var seconds = stats.Buckets.Select((_, i) => (i + 0.5) * stats.BucketNs / 1e9).ToArray();
 
-        var histogram = new Plot();
-        var hist = ScottPlot.Statistics.Histogram.WithBinCount(30, ok.Select(r => r.ReadyNs / 1e6));
-        var bars = histogram.Add.Bars(hist.Bins.ToArray(), hist.Counts.ToArray());
-        foreach (var bar in bars.Bars)
+        var bandwidth = Titled(new Plot(), "KV bandwidth over time per link class", summary);
+        foreach (var link in stats.LinkClasses.Keys)
         {
-            bar.Size = hist.FirstBinSize; // bars as wide as their bin, as a histogram reads
+            var gbps = stats.Buckets.Select(b => b.Bytes.GetValueOrDefault(link) / stats.BucketNs).ToArray();
+            var line = bandwidth.Add.Scatter(seconds, gbps);
+            line.MarkerSize = 0;
+            line.LegendText = link;
         }
-        histogram.Title("Arrival to KV ready on the decoder");
-        histogram.XLabel("ms");
-        histogram.YLabel("requests");
-        var histogramPath = Path.Combine(outDir, "ready-histogram.png");
-        histogram.SavePng(histogramPath, 900, 500);
-        written.Add(histogramPath);
+
+        bandwidth.XLabel("virtual time (s)");
+        bandwidth.YLabel("GB/s delivered");
+        bandwidth.Axes.SetLimitsY(0, Math.Max(1e-3, stats.Buckets.Count == 0 ? 1 : stats.Buckets.Max(b => b.Bytes.Values.DefaultIfEmpty(0).Sum()) / stats.BucketNs) * 1.15);
+        bandwidth.ShowLegend(Alignment.UpperRight);
+        Save(bandwidth, Files[2]);
+
+        var inFlight = Titled(new Plot(), "KV pulls in flight (peak per time bucket)", summary);
+        var flights = inFlight.Add.Scatter(seconds, stats.Buckets.Select(b => (double)b.PullsInFlightMax).ToArray());
+        flights.MarkerSize = 0;
+        flights.ConnectStyle = ConnectStyle.StepHorizontal;
+        inFlight.XLabel("virtual time (s)");
+        inFlight.YLabel("pulls in flight");
+        IntegerTicks(inFlight, stats.PeakPullsInFlight);
+        Save(inFlight, Files[3]);
+
+        var pool = Titled(new Plot(), "KV pool occupancy (peak per time bucket)", summary);
+        var scenario = summary.Scenario;
+        var promptTotal = (double)scenario.Placement.Prompts * scenario.Transfer.PoolBlocks;
+        var decoderTotal = (double)scenario.Placement.Decoders * scenario.Transfer.PoolBlocks;
+        var prompts = pool.Add.Scatter(seconds, stats.Buckets.Select(b => 100 * b.PromptBlocksMax / promptTotal).ToArray());
+        prompts.MarkerSize = 0;
+        prompts.LegendText = "prompt pools";
+        var decoders = pool.Add.Scatter(seconds, stats.Buckets.Select(b => 100 * b.DecoderBlocksMax / decoderTotal).ToArray());
+        decoders.MarkerSize = 0;
+        decoders.LegendText = "decoder pools";
+        pool.Axes.SetLimitsY(0, 105);
+        pool.XLabel("virtual time (s)");
+        pool.YLabel("blocks in use (%)");
+        pool.ShowLegend(Alignment.UpperRight);
+        Save(pool, Files[4]);
         return written;
+    }
+
+    /// <summary>Pull latency CDF with p50 / p90 / p99 marked.</summary>
+    public static Plot LatencyCdf(RunSummary summary)
+    {
+        var plot = Titled(new Plot(), "KV pull latency CDF", summary);
+        AddCdf(plot, summary.PullCdf, "pull latency");
+        foreach (var (name, value) in new[] { ("p50", summary.PullMs.P50), ("p90", summary.PullMs.P90), ("p99", summary.PullMs.P99) })
+        {
+            var line = plot.Add.VerticalLine(value);
+            line.Text = string.Create(CultureInfo.InvariantCulture, $"{name} {value:F2} ms");
+            line.LinePattern = LinePattern.Dashed;
+        }
+
+        plot.XLabel("pull latency (ms)");
+        plot.YLabel("fraction of delivered requests");
+        plot.Axes.SetLimitsY(0, 1.02);
+        return plot;
+    }
+
+    /// <summary>Overlaid pull-latency CDFs of several runs (compare).</summary>
+    public static Plot CompareCdf(IReadOnlyList<(string Label, RunSummary Summary)> runs)
+    {
+        var plot = new Plot();
+        plot.Title("KV pull latency CDF: " + string.Join(" vs ", runs.Select(r => r.Label)));
+        foreach (var (label, summary) in runs)
+        {
+            AddCdf(plot, summary.PullCdf, string.Create(CultureInfo.InvariantCulture, $"{label}: p50 {summary.PullMs.P50:F2} / p99 {summary.PullMs.P99:F2} ms"));
+        }
+
+        plot.XLabel("pull latency (ms)");
+        plot.YLabel("fraction of delivered requests");
+        plot.Axes.SetLimitsY(0, 1.02);
+        plot.ShowLegend(Alignment.LowerRight);
+        return plot;
+    }
+
+    private static void AddCdf(Plot plot, List<double[]> cdf, string label)
+    {
+        if (cdf.Count == 0)
+        {
+            return;
+        }
+
+        var xs = cdf.Select(p => p[0]).Prepend(cdf[0][0]).ToArray();
+        var ys = cdf.Select(p => p[1]).Prepend(0).ToArray();
+        var line = plot.Add.Scatter(xs, ys);
+        line.MarkerSize = 0;
+        line.ConnectStyle = ConnectStyle.StepHorizontal;
+        line.LegendText = label;
+    }
+
+    // Linear bins over the streaming histogram's buckets: each bucket's count goes to the bin of its value, so bars are
+    // whole request counts.
+    private static Plot ReadyHistogram(RunSummary summary, RunStats stats)
+    {
+        var plot = Titled(new Plot(), "Arrival to KV ready on the decoder", summary);
+        var buckets = stats.Ready.Buckets().ToList();
+        if (buckets.Count > 0)
+        {
+            const int bins = 40;
+            var low = stats.Ready.Min / 1e6;
+            var high = Math.Max(low + 1e-3, stats.Ready.Max / 1e6);
+            var width = (high - low) / bins;
+            var counts = new double[bins];
+            foreach (var (upper, count) in buckets)
+            {
+                counts[Math.Clamp((int)((upper / 1e6 - low) / width), 0, bins - 1)] += count;
+            }
+
+            var bars = plot.Add.Bars(Enumerable.Range(0, bins).Select(i => low + ((i + 0.5) * width)).ToArray(), counts);
+            foreach (var bar in bars.Bars)
+            {
+                bar.Size = width;
+            }
+
+            IntegerTicks(plot, (long)counts.Max());
+        }
+
+        plot.XLabel("arrival to KV ready (ms)");
+        plot.YLabel("requests");
+        return plot;
+    }
+
+    private static Plot Titled(Plot plot, string what, RunSummary summary)
+    {
+        plot.Title($"{what}\n{summary.Title}", size: 14);
+        return plot;
+    }
+
+    // Counts are whole numbers: ticks at a whole step, never 2.5 requests.
+    private static void IntegerTicks(Plot plot, long max)
+    {
+        var step = 1L;
+        while (max / step > 8)
+        {
+            step = step.ToString(CultureInfo.InvariantCulture)[0] switch { '1' => step * 2, '2' => step / 2 * 5, _ => step * 2 };
+        }
+
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(step);
+        plot.Axes.SetLimitsY(0, Math.Max(1, max) * 1.1);
     }
 }

@@ -14,6 +14,10 @@ public sealed class DisaggregatedScenario : IDisposable
 {
     private const ushort ListenPort = 26000;
 
+    // CE refuses more than 16 clusters in one Link or Unlink call (LLM_CLUSTER_NUM_EXCEED_LIMIT); HX has no limit but
+    // the same batches work there too.
+    private const int ClustersPerLinkCall = 16;
+
     private readonly ScenarioSpec _spec;
     private readonly SimulatedWorld _world;
     private readonly SimulatedFabric _fabric;
@@ -22,13 +26,26 @@ public sealed class DisaggregatedScenario : IDisposable
     private readonly List<Instance> _decoders = [];
     private readonly List<RequestRecord> _records = [];
     private readonly IProgress<double>? _progress;
+    private readonly ScenarioObserver? _observer;
+    private readonly bool _keepRecords;
+    private string[,] _linkClass = new string[0, 0];
+    private LinkPair[,] _pairs = new LinkPair[0, 0];
     private int _inFlight;
+    private int _pullsInFlight;
+    private long _promptBlocksUsed;
+    private long _decoderBlocksUsed;
+    private long _requestCount;
     private int _relinks;
+    private int _retries;
+    private int _linkDowns;
+    private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _requestFailure;
 
-    private DisaggregatedScenario(ScenarioSpec spec, IProgress<double>? progress)
+    private DisaggregatedScenario(ScenarioSpec spec, IProgress<double>? progress, ScenarioObserver? observer, bool keepRecords, bool keepTraceEvents)
     {
         _spec = spec;
         _progress = progress;
+        _observer = observer;
+        _keepRecords = keepRecords;
         var topology = spec.TopologyKind.ToUpperInvariant() switch
         {
             "A2" => Topology.A2(spec.Servers),
@@ -43,9 +60,24 @@ public sealed class DisaggregatedScenario : IDisposable
         var faults = spec.ChaosSeed is { } chaos
             ? FaultPlan.Chaos(chaos, topology.Npus.Count, horizonNs: spec.DurationNs)
             : FaultPlan.None;
-        _world = new SimulatedWorld(spec.Seed, topology, faults, new SimulationOptions(MetadataOnly: spec.MetadataOnly));
+        if (spec.Faults is { } scripted)
+        {
+            faults = faults with
+            {
+                TransferDrop = scripted.TransferDrop == Ratio.Zero ? faults.TransferDrop : scripted.TransferDrop,
+                Script = [.. faults.Script, .. scripted.Script],
+                Origin = spec.ChaosSeed is null ? scripted.Origin : $"{faults.Origin} + scripted",
+            };
+        }
+
+        _world = new SimulatedWorld(spec.Seed, topology, faults, new SimulationOptions(MetadataOnly: spec.MetadataOnly, KeepTraceEvents: keepTraceEvents));
         _fabric = new SimulatedFabric(_world, spec.Profile, devicePoolBytesDefault: long.MaxValue / 4);
         _random = _world.Random.Fork();
+        _world.Network.LinkStateChanged += (link, up) =>
+        {
+            _linkDowns += up ? 0 : 1;
+            _observer?.OnLinkState(_world.NowNs, link, up);
+        };
     }
 
     /// <summary>The world the scenario runs in (its trace, for export).</summary>
@@ -58,12 +90,31 @@ public sealed class DisaggregatedScenario : IDisposable
     /// <param name="spec">What to run.</param>
     /// <param name="progress">Receives the fraction of the arrival window done, in virtual time.</param>
     /// <returns>The scenario (for its world and trace; dispose it) and its result.</returns>
-    public static (DisaggregatedScenario Scenario, ScenarioResult Result) Run(ScenarioSpec spec, IProgress<double>? progress = null)
+    public static (DisaggregatedScenario Scenario, ScenarioResult Result) Run(ScenarioSpec spec, IProgress<double>? progress = null) =>
+        Run(spec, progress, observer: null, keepRecords: true, keepTraceEvents: true);
+
+    /// <summary>Runs a scenario to completion, streaming what happens to an observer.</summary>
+    /// <param name="spec">What to run.</param>
+    /// <param name="progress">Receives the fraction of the arrival window done, in virtual time.</param>
+    /// <param name="observer">Sees every request, pull and pool change as it happens; null for none.</param>
+    /// <param name="keepRecords">Keep every request's record in the result (memory grows with the request count).</param>
+    /// <param name="keepTraceEvents">Keep trace events for export (the hash is computed either way).</param>
+    /// <returns>The scenario (for its world and trace; dispose it) and its result.</returns>
+    public static (DisaggregatedScenario Scenario, ScenarioResult Result) Run(ScenarioSpec spec, IProgress<double>? progress, ScenarioObserver? observer,
+        bool keepRecords, bool keepTraceEvents)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var scenario = new DisaggregatedScenario(spec, progress);
+        var scenario = new DisaggregatedScenario(spec, progress, observer, keepRecords, keepTraceEvents);
         var result = scenario._world.Run(scenario.MainAsync);
         return (scenario, result);
+    }
+
+    /// <summary>One decoder-to-prompt link: pulls on it now, and its recovery while one runs.</summary>
+    private sealed class LinkPair
+    {
+        public int InFlight { get; set; }
+
+        public Task<bool>? Recovery { get; set; }
     }
 
     private sealed class Instance(int index, ulong clusterId, int npu, int server, int deviceId, LlmDataDistClient client, string ip)
@@ -87,6 +138,8 @@ public sealed class DisaggregatedScenario : IDisposable
         public Stack<ulong> FreeBlocks { get; } = new();
 
         public long BusyUntilNs { get; set; }
+
+        public bool IsPrompt { get; init; }
     }
 
     private async Task<ScenarioResult> MainAsync()
@@ -103,28 +156,58 @@ public sealed class DisaggregatedScenario : IDisposable
             _world.Loop.At(windowStart + at, () => _progress?.Report(fraction));
         }
 
-        var requests = new List<Task>();
         var id = 0;
-        // Bounded by the arrival window: every turn moves virtual time forward by at least 1 ns.
-        while (true)
+        if (_spec.ArrivalTrace is { } trace)
         {
-            var gap = Math.Max(1, _random.ExponentialNs(meanGapNs));
-            if (_world.NowNs + gap > windowEnd)
+            foreach (var row in trace)
             {
-                break;
-            }
+                if (id >= _spec.MaxRequests || windowStart + row.ArrivalNs > windowEnd)
+                {
+                    break;
+                }
 
-            await _world.Loop.Delay(gap).ConfigureAwait(true);
-            requests.Add(RequestAsync(id++));
+                await _world.Loop.Delay(Math.Max(0, windowStart + row.ArrivalNs - _world.NowNs)).ConfigureAwait(true);
+                _ = RequestAsync(id++, row.PromptTokens, row.OutputTokens);
+            }
+        }
+        else
+        {
+            // Bounded by the arrival window: every turn moves virtual time forward by at least 1 ns.
+            while (id < _spec.MaxRequests)
+            {
+                var gap = Math.Max(1, _random.ExponentialNs(meanGapNs));
+                if (_world.NowNs + gap > windowEnd)
+                {
+                    break;
+                }
+
+                await _world.Loop.Delay(gap).ConfigureAwait(true);
+                var tokens = (int)_random.NextInt64(Math.Max(1, _spec.PromptTokensMean / 2), (_spec.PromptTokensMean * 3 / 2) + 1);
+                _ = RequestAsync(id++, tokens, _spec.OutputTokensMean);
+            }
         }
 
-        await Task.WhenAll(requests).ConfigureAwait(true);
+        // Requests are not kept as tasks (a million of them would be); the loop runs until the last one has decoded.
+        _requestCount = id;
+        while (_inFlight > 0 && _requestFailure is null)
+        {
+            await _world.Loop.Delay(SimTime.NsPerMs).ConfigureAwait(true);
+        }
+
+        _requestFailure?.Throw();
+
         foreach (var instance in _prompts.Concat(_decoders))
         {
             await instance.Client.DisposeAsync().ConfigureAwait(true);
         }
 
-        return new ScenarioResult(_spec, [.. _records.OrderBy(r => r.Id)], _world.NowNs, _world.Trace.HashHex, _world.Trace.Count, _relinks, _world.Faults.ToString());
+        return new ScenarioResult(_spec, [.. _records.OrderBy(r => r.Id)], _world.NowNs, _world.Trace.HashHex, _world.Trace.Count, _relinks, _world.Faults.ToString())
+        {
+            RequestCount = _requestCount,
+            Retries = _retries,
+            LinkDowns = _linkDowns,
+            ArrivalWindowNs = (windowStart, windowEnd),
+        };
     }
 
     private async Task SetUpAsync()
@@ -178,7 +261,26 @@ public sealed class DisaggregatedScenario : IDisposable
         // HX reads the peer's cache table at a link's first transfer: caches exist before linking, as the docs ask.
         foreach (var decoder in _decoders)
         {
-            await decoder.Client.LinkLlmClustersAsync([.. _prompts.Select(p => ClusterTo(decoder, p))]).ConfigureAwait(true);
+            foreach (var batch in _prompts.Chunk(ClustersPerLinkCall))
+            {
+                var results = await decoder.Client.LinkLlmClustersAsync([.. batch.Select(p => ClusterTo(decoder, p))]).ConfigureAwait(true);
+                if (!results.AllSucceeded)
+                {
+                    throw new InvalidOperationException($"decoder {decoder.ClusterId} could not link to every prompt at set-up");
+                }
+            }
+        }
+
+        _linkClass = new string[_prompts.Count, _decoders.Count];
+        _pairs = new LinkPair[_prompts.Count, _decoders.Count];
+        foreach (var prompt in _prompts)
+        {
+            foreach (var decoder in _decoders)
+            {
+                var route = topology.FindRoute(prompt.Npu, decoder.Npu);
+                _pairs[prompt.Index, decoder.Index] = new LinkPair();
+                _linkClass[prompt.Index, decoder.Index] = route.Hops.Count == 0 ? "local" : route.Hops[0].Kind.ToString().ToLowerInvariant();
+            }
         }
     }
 
@@ -186,7 +288,10 @@ public sealed class DisaggregatedScenario : IDisposable
     {
         var backend = _fabric.Factory(npu.ServerIndex).Create(clusterId, role);
         var ip = string.Create(CultureInfo.InvariantCulture, $"10.{npu.ServerIndex}.0.{npu.DeviceId + 1}");
-        return new Instance(index, clusterId, npu.Id, npu.ServerIndex, npu.DeviceId, new LlmDataDistClient(backend, options), ip);
+        return new Instance(index, clusterId, npu.Id, npu.ServerIndex, npu.DeviceId, new LlmDataDistClient(backend, options), ip)
+        {
+            IsPrompt = role == LlmRole.Prompt,
+        };
     }
 
     private async Task<Cache> PoolAsync(Instance instance)
@@ -221,24 +326,47 @@ public sealed class DisaggregatedScenario : IDisposable
         RemoteIpInfos = [new IpInfo { Ip = prompt.Ip, Port = ListenPort }],
     };
 
-    private async Task RequestAsync(int id)
+    private void Report(RequestRecord record)
+    {
+        if (_keepRecords)
+        {
+            _records.Add(record);
+        }
+
+        _observer?.OnRequest(record);
+    }
+
+    // Requests are not awaited one by one: a bug in one must still fail the run, not vanish with its task.
+    private async Task RequestAsync(int id, int tokens, int outputTokens)
+    {
+        try
+        {
+            await ServeAsync(id, tokens, outputTokens).ConfigureAwait(true);
+        }
+        catch (Exception ex)
+        {
+            _requestFailure ??= System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
+        }
+    }
+
+    private async Task ServeAsync(int id, int tokens, int outputTokens)
     {
         var arrival = _world.NowNs;
         var prompt = _prompts[id % _prompts.Count];
-        var tokens = (int)_random.NextInt64(Math.Max(1, _spec.PromptTokensMean / 2), (_spec.PromptTokensMean * 3 / 2) + 1);
         var blocks = _spec.KvModel.BlocksFor(tokens);
         var bytes = blocks * _spec.KvModel.BlockBytes * _spec.KvModel.Tensors;
-        RequestRecord Record(string outcome, int decoder = -1, long start = 0, long end = 0, bool? verified = null) =>
-            new(id, prompt.Index, decoder, tokens, blocks, bytes, arrival, start, end, outcome, verified);
+        RequestRecord Record(string outcome, int decoder = -1, long start = 0, long end = 0, bool? verified = null, int attempts = 0) =>
+            new(id, prompt.Index, decoder, tokens, blocks, bytes, arrival, start, end, outcome, verified,
+                decoder < 0 ? "-" : _linkClass[prompt.Index, decoder], attempts);
 
         if (prompt.FreeBlocks.Count < blocks)
         {
-            _records.Add(Record("dropped: prompt KV pool full"));
+            Report(Record("dropped: prompt KV pool full"));
             return;
         }
 
-        var srcBlocks = Take(prompt, blocks);
         _inFlight++;
+        var srcBlocks = Take(prompt, blocks);
         try
         {
             // Prefill: one request at a time per prompt instance, in arrival order.
@@ -250,20 +378,40 @@ public sealed class DisaggregatedScenario : IDisposable
             var decoder = _decoders[id % _decoders.Count];
             if (decoder.FreeBlocks.Count < blocks)
             {
-                _records.Add(Record("dropped: decoder KV pool full", decoder.Index));
+                Report(Record("dropped: decoder KV pool full", decoder.Index));
                 return;
             }
 
             var dstBlocks = Take(decoder, blocks);
             var start = _world.NowNs;
-            var outcome = await PullAsync(decoder, prompt, srcBlocks, dstBlocks).ConfigureAwait(true);
+            _observer?.OnPullsInFlight(start, ++_pullsInFlight);
+            var outcome = "not attempted";
+            var attempts = 0;
+            while (attempts <= _spec.PullRetries)
+            {
+                attempts++;
+                _retries += attempts > 1 ? 1 : 0;
+                (outcome, var relinked) = await PullAsync(decoder, prompt, srcBlocks, dstBlocks).ConfigureAwait(true);
+                if (!relinked)
+                {
+                    break; // delivered, or a failure that a new link does not cure
+                }
+            }
+
             var end = _world.NowNs;
+            _observer?.OnPullsInFlight(end, --_pullsInFlight);
             bool? verified = outcome == "ok" && !_spec.MetadataOnly ? Matches(prompt, srcBlocks, decoder, dstBlocks) : null;
-            _records.Add(Record(outcome, decoder.Index, start, end, verified));
+            Report(Record(outcome, decoder.Index, start, end, verified, attempts));
             Give(prompt, srcBlocks);
             srcBlocks = [];
+            if (outcome != "ok")
+            {
+                Give(decoder, dstBlocks);
+                return;
+            }
+
             // Decoding holds the blocks on the decoder; the run ends when the last request has decoded.
-            await _world.Loop.Delay(Math.Max(1, _spec.OutputTokensMean * _spec.DecodeNsPerToken)).ConfigureAwait(true);
+            await _world.Loop.Delay(Math.Max(1, outputTokens * _spec.DecodeNsPerToken)).ConfigureAwait(true);
             Give(decoder, dstBlocks);
         }
         finally
@@ -273,29 +421,65 @@ public sealed class DisaggregatedScenario : IDisposable
         }
     }
 
-    private async Task<string> PullAsync(Instance decoder, Instance prompt, ulong[] srcBlocks, ulong[] dstBlocks)
+    /// <returns>"ok" or the failure's status, and whether the link was rebuilt (so a retry may succeed).</returns>
+    private async Task<(string Outcome, bool Relinked)> PullAsync(Instance decoder, Instance prompt, ulong[] srcBlocks, ulong[] dstBlocks)
     {
+        var pair = _pairs[prompt.Index, decoder.Index];
+        if (pair.Recovery is { } pending)
+        {
+            await pending.ConfigureAwait(true); // no pull over a link that is being rebuilt (CE: LINK_BUSY)
+        }
+
+        pair.InFlight++;
+        var counted = true;
         try
         {
             await decoder.Client.PullKvBlocksAsync(new CacheIndex(prompt.ClusterId, prompt.Pool.CacheId, 0), decoder.Pool, srcBlocks, dstBlocks).ConfigureAwait(true);
-            return "ok";
+            return ("ok", false);
         }
         catch (LlmDataDistException ex)
         {
-            if (ex.Status is LlmStatus.WaitProcTimeout or LlmStatus.Timeout)
+            pair.InFlight--;
+            counted = false;
+            var relinked = false;
+            // A timed-out transfer breaks the link (§6.5); a link a failed recovery left unlinked reports NOT_YET_LINK.
+            if (ex.Status is LlmStatus.WaitProcTimeout or LlmStatus.Timeout or LlmStatus.NotYetLink)
             {
-                await RelinkAsync(decoder, prompt).ConfigureAwait(true);
+                pair.Recovery ??= RecoverAsync(pair, decoder, prompt);
+                relinked = await pair.Recovery.ConfigureAwait(true);
             }
 
-            return ex.Status.IsKnown() ? ex.Status.ToString() : ex.StatusCode.ToString(CultureInfo.InvariantCulture);
+            return (ex.Status.IsKnown() ? ex.Status.ToString() : ex.StatusCode.ToString(CultureInfo.InvariantCulture), relinked);
+        }
+        finally
+        {
+            pair.InFlight -= counted ? 1 : 0;
+        }
+    }
+
+    /// <summary>One recovery per broken link at a time: the pulls still on it finish (they time out too), then the
+    /// documented recipe runs once and every waiting pull learns whether the link is back.</summary>
+    private async Task<bool> RecoverAsync(LinkPair pair, Instance decoder, Instance prompt)
+    {
+        try
+        {
+            while (pair.InFlight > 0)
+            {
+                await _world.Loop.Delay(100 * SimTime.NsPerUs).ConfigureAwait(true);
+            }
+
+            return await RelinkAsync(decoder, prompt).ConfigureAwait(true);
+        }
+        finally
+        {
+            pair.Recovery = null;
         }
     }
 
     /// <summary>The documented recovery of a broken link: force unlink on both sides, then link again from the client.</summary>
-    private async Task RelinkAsync(Instance decoder, Instance prompt)
+    private async Task<bool> RelinkAsync(Instance decoder, Instance prompt)
     {
         var cluster = ClusterTo(decoder, prompt);
-        await decoder.Client.UnlinkLlmClustersAsync([cluster], forceFlag: true).ConfigureAwait(true);
         var reverse = new ClusterInfo
         {
             RemoteClusterId = decoder.ClusterId,
@@ -304,17 +488,32 @@ public sealed class DisaggregatedScenario : IDisposable
         };
         try
         {
-            await prompt.Client.UnlinkLlmClustersAsync([reverse], forceFlag: true).ConfigureAwait(true);
+            await ForceUnlinkAsync(decoder, cluster).ConfigureAwait(true);
+            await ForceUnlinkAsync(prompt, reverse).ConfigureAwait(true);
             var results = await decoder.Client.LinkLlmClustersAsync([cluster]).ConfigureAwait(true);
             _relinks += results.AllSucceeded ? 1 : 0;
+            return results.AllSucceeded;
         }
         catch (LlmDataDistException)
         {
             // Still broken (the fault is active): the next failing pull tries again.
+            return false;
         }
     }
 
-    private static ulong[] Take(Instance instance, int blocks)
+    // A side that has no record any more (an earlier recovery removed it) is already where the recipe wants it.
+    private static async Task ForceUnlinkAsync(Instance instance, ClusterInfo cluster)
+    {
+        try
+        {
+            await instance.Client.UnlinkLlmClustersAsync([cluster], forceFlag: true).ConfigureAwait(true);
+        }
+        catch (LlmDataDistException ex) when (ex.Status == LlmStatus.NotYetLink)
+        {
+        }
+    }
+
+    private ulong[] Take(Instance instance, int blocks)
     {
         var taken = new ulong[blocks];
         for (var i = 0; i < blocks; i++)
@@ -322,15 +521,37 @@ public sealed class DisaggregatedScenario : IDisposable
             taken[i] = instance.FreeBlocks.Pop();
         }
 
+        PoolChanged(instance, blocks);
         return taken;
     }
 
-    private static void Give(Instance instance, ulong[] blocks)
+    private void Give(Instance instance, ulong[] blocks)
     {
         for (var i = blocks.Length - 1; i >= 0; i--)
         {
             instance.FreeBlocks.Push(blocks[i]);
         }
+
+        PoolChanged(instance, -blocks.Length);
+    }
+
+    private void PoolChanged(Instance instance, int delta)
+    {
+        if (delta == 0)
+        {
+            return;
+        }
+
+        if (instance.IsPrompt)
+        {
+            _promptBlocksUsed += delta;
+        }
+        else
+        {
+            _decoderBlocksUsed += delta;
+        }
+
+        _observer?.OnPoolUsage(_world.NowNs, _promptBlocksUsed, _decoderBlocksUsed);
     }
 
     /// <summary>With real bytes, the prompt's blocks carry the request's id, so a misrouted block cannot pass verification.</summary>

@@ -13,11 +13,19 @@ public sealed record KvModel(string Name, int Layers, int BytesPerTokenPerTensor
     /// <summary>A dense 8B-class model in FP16: 8 KV heads × 128 dims × 2 bytes = 2 KiB per token per tensor, 32 layers, 128-token blocks (hardware-model.md, arithmetic from the public config).</summary>
     public static KvModel Dense8B { get; } = new("dense-8b", 32, 2048, 128);
 
+    /// <summary>DeepSeek-R1 with MLA: 61 layers × (16 KiB rope + 128 KiB latent) per 128-token block (hardware-model.md),
+    /// as two equal tensors per layer of the same total, 72 KiB per block each.</summary>
+    public static KvModel DeepSeekR1Mla { get; } = new("deepseek-r1-mla", 61, 576, 128);
+
+    /// <summary>GLM-5: 78 layers × (16 + 128 + 32 KiB) per 128-token block (hardware-model.md), as two equal tensors per
+    /// layer of the same total, 88 KiB per block each.</summary>
+    public static KvModel Glm5 { get; } = new("glm-5", 78, 704, 128);
+
     /// <summary>A toy model whose caches are small enough to move real bytes and verify them in every request.</summary>
     public static KvModel Tiny { get; } = new("tiny", 2, 64, 16);
 
     /// <summary>The presets by name.</summary>
-    public static IReadOnlyList<KvModel> Presets { get; } = [Dense8B, Tiny];
+    public static IReadOnlyList<KvModel> Presets { get; } = [Dense8B, DeepSeekR1Mla, Glm5, Tiny];
 
     /// <summary>Tensors per cache: K and V per layer.</summary>
     public int Tensors => Layers * 2;

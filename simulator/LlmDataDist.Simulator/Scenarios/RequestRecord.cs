@@ -12,8 +12,10 @@ namespace LlmDataDist.Simulator.Scenarios;
 /// <param name="PullEndNs">The pull ended (0 when none).</param>
 /// <param name="Outcome">"ok", a status name, or why it was dropped.</param>
 /// <param name="Verified">With real bytes: the decoder's blocks equal the prompt's.</param>
+/// <param name="LinkClass">Transport of the prompt-to-decoder route: "hccs", "roce", or "-" when no pull was made.</param>
+/// <param name="Attempts">Pull attempts (more than one after a broken link was rebuilt and the pull retried).</param>
 public sealed record RequestRecord(int Id, int Prompt, int Decoder, int Tokens, int Blocks, long Bytes, long ArrivalNs, long PullStartNs, long PullEndNs,
-    string Outcome, bool? Verified)
+    string Outcome, bool? Verified, string LinkClass = "-", int Attempts = 0)
 {
     /// <summary>Whether the KV cache reached the decoder.</summary>
     public bool Succeeded => Outcome == "ok";

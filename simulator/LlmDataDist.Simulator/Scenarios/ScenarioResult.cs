@@ -10,6 +10,18 @@ namespace LlmDataDist.Simulator.Scenarios;
 /// <param name="Faults">The fault plan, printed for replay.</param>
 public sealed record ScenarioResult(ScenarioSpec Spec, IReadOnlyList<RequestRecord> Requests, long VirtualNs, string TraceHash, long TraceEvents, int Relinks, string Faults)
 {
+    /// <summary>Requests that arrived (kept in <see cref="Requests"/> or not).</summary>
+    public long RequestCount { get; init; }
+
+    /// <summary>Pulls retried after their link was rebuilt.</summary>
+    public int Retries { get; init; }
+
+    /// <summary>Times a link went down (fault plan or by hand).</summary>
+    public int LinkDowns { get; init; }
+
+    /// <summary>When arrivals were accepted, in virtual ns: from the end of set-up for the spec's duration.</summary>
+    public (long StartNs, long EndNs) ArrivalWindowNs { get; init; }
+
     /// <summary>Requests whose KV reached a decoder.</summary>
     public int Succeeded => Requests.Count(r => r.Succeeded);
 

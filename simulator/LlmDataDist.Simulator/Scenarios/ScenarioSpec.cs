@@ -23,6 +23,10 @@ namespace LlmDataDist.Simulator.Scenarios;
 /// <param name="BlocksPerInstance">KV pool of every instance, in blocks.</param>
 /// <param name="MetadataOnly">Keep sizes, not bytes (scale runs); with bytes, every pull is verified.</param>
 /// <param name="ChaosSeed">When set, faults are drawn by FaultPlan.Chaos from this seed.</param>
+/// <param name="Faults">Scripted faults (times from the start of the run), added to any chaos plan.</param>
+/// <param name="PullRetries">Pulls retried after the documented recovery of a broken link (§6.5) before a request is lost.</param>
+/// <param name="MaxRequests">Arrivals stop after this many requests, or at the end of the window, whichever comes first.</param>
+/// <param name="ArrivalTrace">When set, requests arrive as listed (arrival, prompt and output tokens) instead of as a Poisson process.</param>
 public sealed record ScenarioSpec(
     ulong Seed = 42,
     string TopologyKind = "a2",
@@ -39,7 +43,11 @@ public sealed record ScenarioSpec(
     long DurationNs = SimTime.NsPerSecond,
     int BlocksPerInstance = 1024,
     bool MetadataOnly = true,
-    ulong? ChaosSeed = null)
+    ulong? ChaosSeed = null,
+    FaultPlan? Faults = null,
+    int PullRetries = 0,
+    long MaxRequests = long.MaxValue,
+    IReadOnlyList<ArrivalRow>? ArrivalTrace = null)
 {
     /// <summary>The built-in default: 1P1D on two Atlas 800I A2 servers, CE, a dense 8B model, one virtual second.</summary>
     public static ScenarioSpec Default { get; } = new();
@@ -51,5 +59,5 @@ public sealed record ScenarioSpec(
     /// <returns>The text.</returns>
     public override string ToString() =>
         $"{Prompts}P{Decoders}D on {Servers}x{TopologyKind.ToUpperInvariant()} {Profile} model={KvModel.Name} rate={RequestsPerSecond}/s prompt~{PromptTokensMean} out~{OutputTokensMean} " +
-        $"duration={SimTime.Format(DurationNs)} seed={Seed}{(ChaosSeed is { } c ? $" chaos={c}" : string.Empty)}{(MetadataOnly ? " metadata-only" : " bytes")}";
+        $"duration={SimTime.Format(DurationNs)} seed={Seed}{(ChaosSeed is { } c ? $" chaos={c}" : string.Empty)}{(Faults is { Script.Count: > 0 } f ? $" faults={f.Script.Count}" : string.Empty)}{(MetadataOnly ? " metadata-only" : " bytes")}";
 }

@@ -1,0 +1,167 @@
+using System.ComponentModel;
+using System.Text.Json.Serialization;
+
+namespace LlmDataDist.Simulator.Cli.Scenarios;
+
+/// <summary>
+/// A scenario file: everything a run depends on, so a file (or the <c>scenario</c> object of a <c>summary.json</c>)
+/// replays the run. Every property has a default; a file names only what it changes. Times are virtual.
+/// </summary>
+[Description("An llmdd-sim scenario: an xPyD prefill/decode deployment, its workload and its faults.")]
+internal sealed class ScenarioFile
+{
+    [JsonPropertyName("$schema")]
+    [Description("Editor hint: the JSON schema of this file.")]
+    public string? Schema { get; set; }
+
+    [Description("Shown in titles and reports.")]
+    public string Name { get; set; } = "scenario";
+
+    [Description("Seed of the world, the arrivals and every random decision.")]
+    public ulong Seed { get; set; } = 42;
+
+    public TopologySection Topology { get; set; } = new();
+
+    public PlacementSection Placement { get; set; } = new();
+
+    [Description("Engine profile reproduced: ce or hx.")]
+    public string Profile { get; set; } = "ce";
+
+    public ModelSection Model { get; set; } = new();
+
+    public TransferSection Transfer { get; set; } = new();
+
+    public ArrivalsSection Arrivals { get; set; } = new();
+
+    public PrefillSection Prefill { get; set; } = new();
+
+    public DecodeSection Decode { get; set; } = new();
+
+    public FaultsSection Faults { get; set; } = new();
+}
+
+[Description("Servers: a preset repeated.")]
+internal sealed class TopologySection
+{
+    [Description("a2 (Atlas 800I A2: 8 NPUs per server, HCCS inside, RoCE between) or a3 (super-node).")]
+    public string Preset { get; set; } = "a2";
+
+    [Description("Servers (1..64).")]
+    public int Servers { get; set; } = 2;
+}
+
+[Description("xPyD: prompts fill the first servers, decoders the next ones.")]
+internal sealed class PlacementSection
+{
+    [Description("Prompt (prefill) instances, one NPU each.")]
+    public int Prompts { get; set; } = 1;
+
+    [Description("Decoder instances, one NPU each.")]
+    public int Decoders { get; set; } = 1;
+}
+
+[Description("KV-cache layout: a preset, or custom numbers.")]
+internal sealed class ModelSection
+{
+    [Description("dense-8b, deepseek-r1-mla, glm-5, tiny, or custom (then layers, bytesPerTokenPerTensor and blockTokens).")]
+    public string Preset { get; set; } = "dense-8b";
+
+    [Description("custom: transformer layers (a K and a V tensor each).")]
+    public int? Layers { get; set; }
+
+    [Description("custom: bytes one token adds to one tensor.")]
+    public int? BytesPerTokenPerTensor { get; set; }
+
+    [Description("custom: tokens per KV block.")]
+    public int? BlockTokens { get; set; }
+}
+
+[Description("How KV moves from prompt to decoder.")]
+internal sealed class TransferSection
+{
+    [Description("pull-blocks: the decoder pulls the request's blocks with PullKvBlocks (the only mode so far).")]
+    public string Mode { get; set; } = "pull-blocks";
+
+    [Description("Pulls retried after the documented recovery of a broken link (force unlink both sides, link again).")]
+    public int Retries { get; set; } = 1;
+
+    [Description("Move and verify real bytes (memory: every pool is allocated); default sizes only.")]
+    public bool RealBytes { get; set; }
+
+    [Description("KV pool of every instance, in blocks.")]
+    public int PoolBlocks { get; set; } = 1024;
+}
+
+[Description("When requests arrive: a Poisson rate, or a trace CSV.")]
+internal sealed class ArrivalsSection
+{
+    [Description("Mean requests per second (Poisson).")]
+    public double Rate { get; set; } = 20;
+
+    [Description("Arrival window in virtual ms; in-flight requests then finish.")]
+    public double DurationMs { get; set; } = 1000;
+
+    [Description("Stop after this many requests (default: the window decides).")]
+    public long? MaxRequests { get; set; }
+
+    [Description("CSV of arrival_ms,prompt_tokens,output_tokens (header optional), relative to this file; replaces rate and the token means.")]
+    public string? TraceCsv { get; set; }
+}
+
+[Description("Prefill cost on a prompt instance (one request at a time, in arrival order).")]
+internal sealed class PrefillSection
+{
+    [Description("Mean prompt tokens; each request draws uniformly within ±50 %.")]
+    public int TokensMean { get; set; } = 2048;
+
+    [Description("Prefill compute per prompt token, in µs.")]
+    public double UsPerToken { get; set; } = 20;
+}
+
+[Description("Decode cost: the decoder holds the request's KV blocks this long.")]
+internal sealed class DecodeSection
+{
+    [Description("Output tokens per request.")]
+    public int TokensMean { get; set; } = 128;
+
+    [Description("Time per output token (TPOT), in ms.")]
+    public double MsPerToken { get; set; } = 20;
+}
+
+[Description("Faults: a random chaos plan and/or scripted faults, at virtual ms from the start of the run.")]
+internal sealed class FaultsSection
+{
+    [Description("Draw a random fault plan from this seed (swarm testing).")]
+    public ulong? ChaosSeed { get; set; }
+
+    [Description("Percent of transfers lost (they time out).")]
+    public double TransferDropPercent { get; set; }
+
+    public List<LinkFlapSpec> LinkFlaps { get; set; } = [];
+
+    public List<LinkDownSpec> LinkDowns { get; set; } = [];
+}
+
+[Description("Links flap: down for the first half of every period, from fromMs until untilMs.")]
+internal sealed class LinkFlapSpec
+{
+    [Description("Link name (npu0.roce.tx) or prefix pattern (npu0.*, *).")]
+    public string Link { get; set; } = string.Empty;
+
+    public double FromMs { get; set; }
+
+    public double UntilMs { get; set; }
+
+    public double PeriodMs { get; set; } = 10;
+}
+
+[Description("A link is down from atMs for durationMs.")]
+internal sealed class LinkDownSpec
+{
+    [Description("Link name (npu0.roce.tx) or prefix pattern (npu0.*, *).")]
+    public string Link { get; set; } = string.Empty;
+
+    public double AtMs { get; set; }
+
+    public double DurationMs { get; set; } = 10;
+}

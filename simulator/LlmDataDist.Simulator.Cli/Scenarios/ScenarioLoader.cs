@@ -1,0 +1,391 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LlmDataDist.Simulator.Scenarios;
+using LlmDataDist.Simulator.Semantics;
+
+namespace LlmDataDist.Simulator.Cli.Scenarios;
+
+/// <summary>
+/// Reads, validates and resolves scenario files. Every problem is reported as <c>source: $.json.path: rule</c>
+/// (with line and column for syntax errors), all of them at once, and nothing runs.
+/// </summary>
+internal static class ScenarioLoader
+{
+    public const string BuiltInName = "built-in default";
+
+    public static JsonSerializerOptions JsonOptions { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    /// <summary>The built-in default: 2P2D on two A2 servers, one RoCE link flap and the documented recovery.</summary>
+    public static ScenarioFile BuiltIn()
+    {
+        using var stream = typeof(ScenarioLoader).Assembly.GetManifestResourceStream("LlmDataDist.Simulator.Cli.default.scenario.json")
+            ?? throw new InvalidOperationException("the built-in scenario is not embedded");
+        using var reader = new StreamReader(stream);
+        return Parse(reader.ReadToEnd(), BuiltInName);
+    }
+
+    public static ScenarioFile Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new UsageException($"{path}: scenario file not found");
+        }
+
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    public static ScenarioFile Parse(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ScenarioFile>(json, JsonOptions) ?? throw new UsageException($"{source}: $: must be a JSON object, not null");
+        }
+        catch (JsonException ex)
+        {
+            var where = ex.LineNumber is { } line ? $"{source}:{line + 1}:{(ex.BytePositionInLine ?? 0) + 1}" : source;
+            throw new UsageException($"{where}: {ex.Path ?? "$"}: {Rule(ex)}");
+        }
+    }
+
+    // System.Text.Json's messages name .NET types; say what the file must contain instead.
+    private static string Rule(JsonException ex)
+    {
+        var message = ex.Message;
+        if (message.Contains("could not be mapped", StringComparison.Ordinal))
+        {
+            var start = message.IndexOf('\'', StringComparison.Ordinal);
+            var end = start < 0 ? -1 : message.IndexOf('\'', start + 1);
+            var name = end > start ? message[(start + 1)..end] : "?";
+            return $"unknown property '{name}' (see the schema: llmdd-sim schema)";
+        }
+
+        if (message.Contains("could not be converted to", StringComparison.Ordinal))
+        {
+            return message switch
+            {
+                _ when message.Contains("System.UInt64", StringComparison.Ordinal) => "must be a whole number 0..18446744073709551615",
+                _ when message.Contains("System.Int32", StringComparison.Ordinal) => "must be a whole number",
+                _ when message.Contains("System.Int64", StringComparison.Ordinal) => "must be a whole number",
+                _ when message.Contains("System.Double", StringComparison.Ordinal) => "must be a number",
+                _ when message.Contains("System.Boolean", StringComparison.Ordinal) => "must be true or false",
+                _ when message.Contains("System.String", StringComparison.Ordinal) => "must be a string",
+                _ when message.Contains("List", StringComparison.Ordinal) => "must be an array",
+                _ => "must be an object",
+            };
+        }
+
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return "not valid JSON: " + (cut > 0 ? message[..cut] : message);
+    }
+
+    /// <summary>Checks every rule and builds the spec; throws <see cref="UsageException"/> listing every problem.</summary>
+    /// <param name="file">The scenario.</param>
+    /// <param name="source">File name (or "built-in default") for messages.</param>
+    /// <param name="baseDirectory">Where a relative trace CSV is looked up.</param>
+    public static ScenarioSpec Resolve(ScenarioFile file, string source, string baseDirectory)
+    {
+        var errors = new List<string>();
+        void Fail(string path, string rule) => errors.Add($"{source}: {path}: {rule}");
+        string Got(double value) => value.ToString("G", CultureInfo.InvariantCulture);
+
+        if (file.Topology is null || file.Placement is null || file.Model is null || file.Transfer is null || file.Arrivals is null
+            || file.Prefill is null || file.Decode is null || file.Faults is null || file.Faults.LinkFlaps is null || file.Faults.LinkDowns is null)
+        {
+            throw new UsageException($"{source}: $: sections must be objects (and fault lists arrays), not null");
+        }
+
+        if (string.IsNullOrWhiteSpace(file.Name) || file.Name.Length > 80)
+        {
+            Fail("$.name", "must be 1..80 characters");
+        }
+
+        var preset = file.Topology.Preset?.ToLowerInvariant();
+        if (preset is not ("a2" or "a3"))
+        {
+            Fail("$.topology.preset", $"must be a2 or a3 (got '{file.Topology.Preset}')");
+        }
+
+        if (file.Topology.Servers is < 1 or > 64)
+        {
+            Fail("$.topology.servers", $"must be 1..64 (got {file.Topology.Servers})");
+        }
+
+        var profile = file.Profile?.ToLowerInvariant();
+        if (profile is not ("ce" or "hx"))
+        {
+            Fail("$.profile", $"must be ce or hx (got '{file.Profile}')");
+        }
+
+        if (file.Placement.Prompts is < 1 or > 1024)
+        {
+            Fail("$.placement.prompts", $"must be 1..1024 (got {file.Placement.Prompts})");
+        }
+
+        if (file.Placement.Decoders is < 1 or > 1024)
+        {
+            Fail("$.placement.decoders", $"must be 1..1024 (got {file.Placement.Decoders})");
+        }
+
+        Topology? topology = null;
+        if (errors.Count == 0)
+        {
+            topology = preset == "a2" ? Topology.A2(file.Topology.Servers) : Topology.A3(file.Topology.Servers);
+            var needed = file.Placement.Prompts + file.Placement.Decoders;
+            if (needed > topology.Npus.Count)
+            {
+                var perServer = topology.Npus.Count / file.Topology.Servers;
+                Fail("$.placement", $"{file.Placement.Prompts}P{file.Placement.Decoders}D needs {needed} NPUs but {file.Topology.Servers}x{preset!.ToUpperInvariant()} has {topology.Npus.Count}: raise topology.servers (--servers) to at least {(needed + perServer - 1) / perServer}");
+            }
+        }
+
+        var model = ResolveModel(file.Model, Fail);
+        if (file.Transfer.Mode != "pull-blocks")
+        {
+            Fail("$.transfer.mode", $"must be pull-blocks (got '{file.Transfer.Mode}'; push and whole-cache modes are not built yet)");
+        }
+
+        if (file.Transfer.Retries is < 0 or > 10)
+        {
+            Fail("$.transfer.retries", $"must be 0..10 (got {file.Transfer.Retries})");
+        }
+
+        if (file.Transfer.PoolBlocks is < 1 or > 1_000_000)
+        {
+            Fail("$.transfer.poolBlocks", $"must be 1..1000000 (got {file.Transfer.PoolBlocks})");
+        }
+
+        var a = file.Arrivals;
+        if (!double.IsFinite(a.Rate) || a.Rate <= 0 || a.Rate > 10_000_000)
+        {
+            Fail("$.arrivals.rate", $"must be a number > 0 and <= 10000000 requests/s (got {Got(a.Rate)})");
+        }
+
+        if (!double.IsFinite(a.DurationMs) || a.DurationMs < 0.001 || a.DurationMs > 1e9)
+        {
+            Fail("$.arrivals.durationMs", $"must be 0.001..1000000000 ms (got {Got(a.DurationMs)})");
+        }
+
+        if (a.MaxRequests is < 1)
+        {
+            Fail("$.arrivals.maxRequests", $"must be >= 1 (got {a.MaxRequests})");
+        }
+
+        IReadOnlyList<ArrivalRow>? trace = null;
+        if (a.TraceCsv is { } csv)
+        {
+            trace = ReadArrivalCsv(Path.Combine(baseDirectory, csv), Fail);
+        }
+
+        if (file.Prefill.TokensMean is < 1 or > 1_000_000)
+        {
+            Fail("$.prefill.tokensMean", $"must be 1..1000000 (got {file.Prefill.TokensMean})");
+        }
+
+        if (!double.IsFinite(file.Prefill.UsPerToken) || file.Prefill.UsPerToken is < 0 or > 1_000_000)
+        {
+            Fail("$.prefill.usPerToken", $"must be 0..1000000 µs (got {Got(file.Prefill.UsPerToken)})");
+        }
+
+        if (file.Decode.TokensMean is < 0 or > 1_000_000)
+        {
+            Fail("$.decode.tokensMean", $"must be 0..1000000 (got {file.Decode.TokensMean})");
+        }
+
+        if (!double.IsFinite(file.Decode.MsPerToken) || file.Decode.MsPerToken is < 0 or > 100_000)
+        {
+            Fail("$.decode.msPerToken", $"must be 0..100000 ms (got {Got(file.Decode.MsPerToken)})");
+        }
+
+        if (model is not null && file.Transfer.PoolBlocks >= 1 && file.Prefill.TokensMean >= 1 && trace is null)
+        {
+            var largest = model.BlocksFor((file.Prefill.TokensMean * 3 / 2) + 1);
+            if (largest > file.Transfer.PoolBlocks)
+            {
+                Fail("$.transfer.poolBlocks", $"a prompt of up to {(file.Prefill.TokensMean * 3 / 2) + 1} tokens needs {largest} blocks of {model.BlockTokens} tokens: raise poolBlocks (--blocks) to at least {largest}");
+            }
+        }
+
+        var faults = ResolveFaults(file.Faults, topology, Fail);
+        if (errors.Count > 0)
+        {
+            throw new UsageException(string.Join(Environment.NewLine, errors));
+        }
+
+        return new ScenarioSpec(
+            Seed: file.Seed,
+            TopologyKind: preset!,
+            Servers: file.Topology.Servers,
+            Prompts: file.Placement.Prompts,
+            Decoders: file.Placement.Decoders,
+            Profile: profile == "hx" ? EngineProfile.HX : EngineProfile.CE,
+            Model: model,
+            RequestsPerSecond: a.Rate,
+            PromptTokensMean: file.Prefill.TokensMean,
+            OutputTokensMean: file.Decode.TokensMean,
+            PrefillNsPerToken: (long)Math.Round(file.Prefill.UsPerToken * SimTime.NsPerUs),
+            DecodeNsPerToken: (long)Math.Round(file.Decode.MsPerToken * SimTime.NsPerMs),
+            DurationNs: Math.Max(1, (long)Math.Round(a.DurationMs * SimTime.NsPerMs)),
+            BlocksPerInstance: file.Transfer.PoolBlocks,
+            MetadataOnly: !file.Transfer.RealBytes,
+            ChaosSeed: file.Faults.ChaosSeed,
+            Faults: faults,
+            PullRetries: file.Transfer.Retries,
+            MaxRequests: a.MaxRequests ?? long.MaxValue,
+            ArrivalTrace: trace);
+    }
+
+    private static KvModel? ResolveModel(ModelSection m, Action<string, string> fail)
+    {
+        var custom = m.Layers is not null || m.BytesPerTokenPerTensor is not null || m.BlockTokens is not null;
+        if (m.Preset == "custom")
+        {
+            if (m.Layers is not (>= 1 and <= 1000))
+            {
+                fail("$.model.layers", $"custom model: must be 1..1000 (got {m.Layers?.ToString(CultureInfo.InvariantCulture) ?? "nothing"})");
+            }
+
+            if (m.BytesPerTokenPerTensor is not (>= 1 and <= 16_777_216))
+            {
+                fail("$.model.bytesPerTokenPerTensor", $"custom model: must be 1..16777216 (got {m.BytesPerTokenPerTensor?.ToString(CultureInfo.InvariantCulture) ?? "nothing"})");
+            }
+
+            if (m.BlockTokens is not (>= 1 and <= 65_536))
+            {
+                fail("$.model.blockTokens", $"custom model: must be 1..65536 (got {m.BlockTokens?.ToString(CultureInfo.InvariantCulture) ?? "nothing"})");
+            }
+
+            return m.Layers is >= 1 and <= 1000 && m.BytesPerTokenPerTensor is >= 1 and <= 16_777_216 && m.BlockTokens is >= 1 and <= 65_536
+                ? new KvModel("custom", m.Layers.Value, m.BytesPerTokenPerTensor.Value, m.BlockTokens.Value)
+                : null;
+        }
+
+        var preset = KvModel.Presets.FirstOrDefault(p => p.Name == m.Preset);
+        if (preset is null)
+        {
+            fail("$.model.preset", $"must be one of {string.Join(", ", KvModel.Presets.Select(p => p.Name))}, custom (got '{m.Preset}')");
+        }
+        else if (custom)
+        {
+            fail("$.model", "layers, bytesPerTokenPerTensor and blockTokens need preset custom");
+        }
+
+        return preset;
+    }
+
+    private static FaultPlan? ResolveFaults(FaultsSection f, Topology? topology, Action<string, string> fail)
+    {
+        var script = new List<ScheduledFault>();
+        static long Ns(double ms) => (long)Math.Round(ms * SimTime.NsPerMs);
+        void CheckLink(string path, string? link)
+        {
+            if (string.IsNullOrEmpty(link))
+            {
+                fail(path, "must name a link (npu0.roce.tx) or a pattern (npu0.*, *)");
+            }
+            else if (topology is not null && topology.MatchLinks(link).Count == 0)
+            {
+                fail(path, $"'{link}' matches no link of {topology.Name} (e.g. npu0.roce.tx, npu0.hccs.rx, npu0.*)");
+            }
+        }
+
+        if (!double.IsFinite(f.TransferDropPercent) || f.TransferDropPercent is < 0 or > 100)
+        {
+            fail("$.faults.transferDropPercent", $"must be 0..100 (got {f.TransferDropPercent.ToString(CultureInfo.InvariantCulture)})");
+        }
+
+        for (var i = 0; i < f.LinkFlaps.Count; i++)
+        {
+            var flap = f.LinkFlaps[i];
+            var path = $"$.faults.linkFlaps[{i}]";
+            CheckLink(path + ".link", flap.Link);
+            if (!double.IsFinite(flap.FromMs) || flap.FromMs < 0)
+            {
+                fail(path + ".fromMs", "must be >= 0");
+            }
+
+            if (!double.IsFinite(flap.UntilMs) || flap.UntilMs <= flap.FromMs)
+            {
+                fail(path + ".untilMs", $"must be after fromMs ({flap.FromMs.ToString(CultureInfo.InvariantCulture)})");
+            }
+
+            if (!double.IsFinite(flap.PeriodMs) || Ns(flap.PeriodMs) < 2)
+            {
+                fail(path + ".periodMs", "must be at least 0.000002 ms (2 ns)");
+            }
+
+            script.Add(new LinkFlapFault(flap.Link, Ns(flap.FromMs), Ns(flap.UntilMs), Math.Max(2, Ns(flap.PeriodMs))));
+        }
+
+        for (var i = 0; i < f.LinkDowns.Count; i++)
+        {
+            var down = f.LinkDowns[i];
+            var path = $"$.faults.linkDowns[{i}]";
+            CheckLink(path + ".link", down.Link);
+            if (!double.IsFinite(down.AtMs) || down.AtMs < 0)
+            {
+                fail(path + ".atMs", "must be >= 0");
+            }
+
+            if (!double.IsFinite(down.DurationMs) || down.DurationMs <= 0)
+            {
+                fail(path + ".durationMs", "must be > 0");
+            }
+
+            script.Add(new LinkDownFault(down.Link, Ns(down.AtMs), Math.Max(1, Ns(down.DurationMs))));
+        }
+
+        var drop = f.TransferDropPercent > 0 ? new Ratio((ulong)Math.Round(f.TransferDropPercent * 100), 10_000) : Ratio.Zero;
+        return script.Count == 0 && drop == Ratio.Zero ? null : new FaultPlan(drop, script);
+    }
+
+    private static List<ArrivalRow>? ReadArrivalCsv(string path, Action<string, string> fail)
+    {
+        if (!File.Exists(path))
+        {
+            fail("$.arrivals.traceCsv", $"file not found: {path}");
+            return null;
+        }
+
+        var rows = new List<ArrivalRow>();
+        var lineNumber = 0;
+        var last = 0.0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (string.IsNullOrWhiteSpace(line) || (lineNumber == 1 && !char.IsAsciiDigit(line.TrimStart()[0])))
+            {
+                continue; // blank lines and the header
+            }
+
+            var cells = line.Split(',');
+            if (cells.Length != 3
+                || !double.TryParse(cells[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) || !double.IsFinite(ms) || ms < last
+                || !int.TryParse(cells[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var prompt) || prompt < 1
+                || !int.TryParse(cells[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out var output) || output < 0)
+            {
+                fail("$.arrivals.traceCsv", $"{path}:{lineNumber}: rows must be arrival_ms (not decreasing), prompt_tokens >= 1, output_tokens >= 0");
+                return null;
+            }
+
+            last = ms;
+            rows.Add(new ArrivalRow((long)Math.Round(ms * SimTime.NsPerMs), prompt, output));
+        }
+
+        if (rows.Count == 0)
+        {
+            fail("$.arrivals.traceCsv", $"{path}: no rows");
+            return null;
+        }
+
+        return rows;
+    }
+}
