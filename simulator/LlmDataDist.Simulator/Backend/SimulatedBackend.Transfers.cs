@@ -417,6 +417,7 @@ public sealed partial class SimulatedBackend
                     return LlmStatus.Failed;
                 default:
                     // Timed out, or the path went down: the engine sees nothing until its wait expires.
+                    ArmLateLanding(record, source, destination, segments!, deadline);
                     return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
             }
         }
