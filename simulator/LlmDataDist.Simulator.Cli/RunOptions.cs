@@ -46,6 +46,10 @@ internal sealed class RunOptions
 
     public Option<bool> Bytes { get; } = new("--bytes") { Description = "move and verify real bytes (default: sizes only)" };
 
+    public Option<bool> LateLanding { get; } = new("--late-landing") { Description = "pessimistic fault: a timed-out pull keeps landing until its link is torn down" };
+
+    public Option<bool> NoQuarantine { get; } = new("--no-quarantine") { Description = "free a timed-out pull's decoder blocks at once (the naive scheduler) instead of after the link's teardown" };
+
     public Option<string?> Out { get; } = OutOption("where summary.json, transfers.csv, trace.json, plots and report.html go (artifacts/scenario)");
 
     public Option<bool> NoFiles { get; } = new("--no-files") { Description = "write nothing; print the summary only" };
@@ -59,7 +63,7 @@ internal sealed class RunOptions
     public IEnumerable<Option> All =>
     [
         Scenario, Seed, Topology, Servers, Prompts, Decoders, Profile, Model, Rate, Requests, DurationMs, PromptTokens, OutputTokens, Blocks,
-        Retries, Chaos, Bytes, Out, NoFiles, MaxMemoryMb, MaxWallS, MaxTraceEvents,
+        Retries, Chaos, Bytes, LateLanding, NoQuarantine, Out, NoFiles, MaxMemoryMb, MaxWallS, MaxTraceEvents,
     ];
 
     public void AddTo(Command command)
@@ -98,6 +102,8 @@ internal sealed class RunOptions
         if (r.GetValue(Retries) is { } retries) { f.Transfer.Retries = retries; }
         if (r.GetValue(Chaos) is { } chaos) { f.Faults.ChaosSeed = chaos; }
         if (r.GetValue(Bytes)) { f.Transfer.RealBytes = true; }
+        if (r.GetValue(LateLanding)) { f.Faults.LateLanding = true; }
+        if (r.GetValue(NoQuarantine)) { f.Transfer.Quarantine = false; }
     }
 
     public Limits LimitsOf(ParseResult r) => new(

@@ -240,7 +240,9 @@ internal static class ScenarioLoader
             Faults: faults,
             PullRetries: file.Transfer.Retries,
             MaxRequests: a.MaxRequests ?? long.MaxValue,
-            ArrivalTrace: trace);
+            ArrivalTrace: trace,
+            LateLanding: file.Faults.LateLanding,
+            Quarantine: file.Transfer.Quarantine);
     }
 
     private static KvModel? ResolveModel(ModelSection m, Action<string, string> fail)

@@ -6,9 +6,89 @@ namespace LlmDataDist.Simulator.Backend;
 // Not a reference rule (the reference says a failed transfer changes nothing): a pessimistic hardware possibility.
 public sealed partial class SimulatedBackend
 {
-    /// <summary>Schedules the late blocks of a transfer that timed out, if the plan lets it keep moving.</summary>
-    private void ArmLateLanding(LinkRecord record, SimulatedCache source, SimulatedCache destination, List<Segment> segments, long returnedAtNs)
+    // Rows of this instance's caches under a running transfer (count per row), and rows a timed-out transfer may still
+    // write; kept only when TracksRowsAtRisk is on.
+    private readonly Dictionary<long, Dictionary<long, int>> _rowsInFlight = [];
+    private readonly List<TimedOutRows> _rowsAtRisk = [];
+
+    /// <summary>Whether this instance keeps which rows of its caches transfers are writing (<see cref="RowsInFlight"/>)
+    /// and which a timed-out transfer may still write (<see cref="RowsAtRisk"/>); off by default (a little cost per
+    /// transfer). Test kits turn it on for the destinations they watch.</summary>
+    public bool TracksRowsAtRisk { get; set; }
+
+    /// <summary>Rows (blocks) of a cache of this instance that a transfer in progress is writing.</summary>
+    /// <param name="cacheId">The cache id, in this instance's numbering.</param>
+    /// <returns>The rows; empty unless <see cref="TracksRowsAtRisk"/> is on.</returns>
+    public IReadOnlySet<long> RowsInFlight(long cacheId) =>
+        _rowsInFlight.TryGetValue(cacheId, out var rows) ? rows.Keys.ToHashSet() : [];
+
+    /// <summary>Rows (blocks) of a cache of this instance that a transfer which returned a timeout was writing, while the
+    /// link that carried it still stands: on hardware its bytes may still land there (see <see cref="LateLandingFault"/>),
+    /// so they are not safe to reuse until that link is torn down (unlink or Finalize on either side, or a crash).</summary>
+    /// <param name="cacheId">The cache id, in this instance's numbering.</param>
+    /// <returns>The rows; empty unless <see cref="TracksRowsAtRisk"/> is on.</returns>
+    public IReadOnlySet<long> RowsAtRisk(long cacheId)
     {
+        _rowsAtRisk.RemoveAll(t => !t.Initiator.Carries(t.Incarnation, t.Record));
+        return _rowsAtRisk.Where(t => t.CacheId == cacheId).SelectMany(t => t.Rows).ToHashSet();
+    }
+
+    private sealed record TimedOutRows(SimulatedBackend Initiator, long Incarnation, LinkRecord Record, long CacheId, long[] Rows);
+
+    /// <summary>Marks the destination rows of a transfer as being written until the returned scope ends (null when the
+    /// destination's owner does not track rows).</summary>
+    private RowsWritten? Writing(bool pull, LinkRecord record, SimulatedCache destination, List<Segment> segments)
+    {
+        var owner = pull ? this : record.Peer;
+        if (!owner.TracksRowsAtRisk)
+        {
+            return null;
+        }
+
+        var rows = Rows(destination, segments);
+        if (!owner._rowsInFlight.TryGetValue(destination.Id, out var counts))
+        {
+            owner._rowsInFlight[destination.Id] = counts = [];
+        }
+
+        foreach (var row in rows)
+        {
+            counts[row] = counts.GetValueOrDefault(row) + 1;
+        }
+
+        return new RowsWritten(counts, rows);
+    }
+
+    private static long[] Rows(SimulatedCache destination, List<Segment> segments)
+    {
+        var stride = Math.Max(1, destination.Geometry.Stride);
+        return [.. segments.Select(s => s.DestinationOffset / stride).Distinct()];
+    }
+
+    private sealed class RowsWritten(Dictionary<long, int> counts, long[] rows) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var row in rows)
+            {
+                if (--counts[row] == 0)
+                {
+                    counts.Remove(row);
+                }
+            }
+        }
+    }
+
+    /// <summary>A transfer returned its timeout: its rows stay at risk until its link is torn down, and with a
+    /// <see cref="LateLandingFault"/> its blocks may land later.</summary>
+    private void ArmLateLanding(bool pull, LinkRecord record, SimulatedCache source, SimulatedCache destination, List<Segment> segments, long returnedAtNs)
+    {
+        var owner = pull ? this : record.Peer;
+        if (owner.TracksRowsAtRisk)
+        {
+            owner._rowsAtRisk.Add(new TimedOutRows(this, _incarnation, record, destination.Id, Rows(destination, segments)));
+        }
+
         if (_fabric.Faults?.LateLanding is null)
         {
             return;

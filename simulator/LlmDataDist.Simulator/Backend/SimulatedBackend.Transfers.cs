@@ -395,6 +395,7 @@ public sealed partial class SimulatedBackend
             var (source, destination) = pull ? (remote!, local) : (local, remote!);
             var (sourceNpu, destinationNpu) = pull ? (record.Peer.Npu!.Value, Npu!.Value) : (Npu!.Value, record.Peer.Npu!.Value);
             var bytes = segments!.Sum(s => s.Bytes);
+            using var writing = Writing(pull, record, destination, segments!);
             var outcome = await _fabric.TransferAsync(sourceNpu, destinationNpu, bytes, Runs(segments!), deadline, cancellationToken).ConfigureAwait(false);
             if (Ended(me))
             {
@@ -417,7 +418,7 @@ public sealed partial class SimulatedBackend
                     return LlmStatus.Failed;
                 default:
                     // Timed out, or the path went down: the engine sees nothing until its wait expires.
-                    ArmLateLanding(record, source, destination, segments!, deadline);
+                    ArmLateLanding(pull, record, source, destination, segments!, deadline);
                     return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
             }
         }

@@ -27,6 +27,10 @@ namespace LlmDataDist.Simulator.Scenarios;
 /// <param name="PullRetries">Pulls retried after the documented recovery of a broken link (§6.5) before a request is lost.</param>
 /// <param name="MaxRequests">Arrivals stop after this many requests, or at the end of the window, whichever comes first.</param>
 /// <param name="ArrivalTrace">When set, requests arrive as listed (arrival, prompt and output tokens) instead of as a Poisson process.</param>
+/// <param name="LateLanding">Opt-in pessimistic fault: a timed-out pull keeps landing until its link is torn down
+/// (<see cref="LateLandingFault"/>; drawn by the chaos plan, or <see cref="LateLandingFault.Pessimistic"/> otherwise).</param>
+/// <param name="Quarantine">Keep the destination blocks of a timed-out pull out of the pool until the link that carried
+/// it is torn down (on by default); off, they go back at the timeout, as a naive scheduler does.</param>
 public sealed record ScenarioSpec(
     ulong Seed = 42,
     string TopologyKind = "a2",
@@ -47,7 +51,9 @@ public sealed record ScenarioSpec(
     FaultPlan? Faults = null,
     int PullRetries = 0,
     long MaxRequests = long.MaxValue,
-    IReadOnlyList<ArrivalRow>? ArrivalTrace = null)
+    IReadOnlyList<ArrivalRow>? ArrivalTrace = null,
+    bool LateLanding = false,
+    bool Quarantine = true)
 {
     /// <summary>The built-in default: 1P1D on two Atlas 800I A2 servers, CE, a dense 8B model, one virtual second.</summary>
     public static ScenarioSpec Default { get; } = new();
@@ -59,5 +65,5 @@ public sealed record ScenarioSpec(
     /// <returns>The text.</returns>
     public override string ToString() =>
         $"{Prompts}P{Decoders}D on {Servers}x{TopologyKind.ToUpperInvariant()} {Profile} model={KvModel.Name} rate={RequestsPerSecond}/s prompt~{PromptTokensMean} out~{OutputTokensMean} " +
-        $"duration={SimTime.Format(DurationNs)} seed={Seed}{(ChaosSeed is { } c ? $" chaos={c}" : string.Empty)}{(Faults is { Script.Count: > 0 } f ? $" faults={f.Script.Count}" : string.Empty)}{(MetadataOnly ? " metadata-only" : " bytes")}";
+        $"duration={SimTime.Format(DurationNs)} seed={Seed}{(ChaosSeed is { } c ? $" chaos={c}" : string.Empty)}{(Faults is { Script.Count: > 0 } f ? $" faults={f.Script.Count}" : string.Empty)}{(MetadataOnly ? " metadata-only" : " bytes")}{(LateLanding ? " late-landing" : string.Empty)}{(Quarantine ? string.Empty : " no-quarantine")}";
 }
