@@ -13,8 +13,8 @@ namespace LlmDataDist.Simulator;
 /// <param name="WithinNs">Blocks land within this much virtual time after the call returned its timeout.</param>
 public sealed record LateLandingFault(Ratio Chance, Ratio BlockChance, long WithinNs) : ScheduledFault
 {
-    /// <summary>Every timed-out transfer keeps moving; each block lands with probability 1/2 within one second.</summary>
-    public static LateLandingFault Pessimistic { get; } = new(Ratio.One, new Ratio(1, 2), SimTime.NsPerSecond);
+    /// <summary>Every timed-out transfer keeps moving; each block lands with probability 1/2 within 250 ms.</summary>
+    public static LateLandingFault Pessimistic { get; } = new(Ratio.One, new Ratio(1, 2), 250 * SimTime.NsPerMs);
 
     /// <summary>The late-landing fault <see cref="FaultPlan.Chaos"/> adds when asked: drawn from its own stream of the
     /// plan's seed, so turning it on leaves every other fault of the plan as it was.</summary>
