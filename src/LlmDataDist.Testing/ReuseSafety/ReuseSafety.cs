@@ -196,9 +196,17 @@ public static class ReuseSafety
             requests.Add(ServeAsync(sim, under, new KvRequest(i, prompt.ClusterId, prompt.Cache, rows), w, deployment));
         }
 
-        foreach (var request in requests)
+        try
         {
-            await request.ConfigureAwait(true);
+            foreach (var request in requests)
+            {
+                await request.ConfigureAwait(true);
+            }
+        }
+        catch (ReuseSafetyException ex)
+        {
+            throw new ReuseSafetyException(string.Create(CultureInfo.InvariantCulture,
+                $"{ex.Message}\nworkload: {workload}\nreplay: ReuseSafety.Run({sim.Seed}, KvWorkload.Parse(\"{workload}\"), EngineProfile.{sim.Profile}, yourScheduler)"), ex);
         }
     }
 
@@ -239,7 +247,7 @@ public static class ReuseSafety
                 if (!actual.AsSpan().SequenceEqual(expected[t]))
                 {
                     throw new ReuseSafetyException(string.Create(CultureInfo.InvariantCulture,
-                        $"request {request.Id} (prompt {request.PromptClusterId}, {request.PromptBlocks.Count} blocks) was {when} with KV bytes that differ from its prompt's: block {placement.Blocks[j]} of decoder {placement.DecoderClusterId}, tensor {t}, at {SimTime.Format(sim.NowNs)}"));
+                        $"request {request.Id} (from prompt {request.PromptClusterId}) was {when} with KV bytes that differ from its prompt's: block {placement.Blocks[j]} of decoder {placement.DecoderClusterId}, tensor {t}, at {SimTime.Format(sim.NowNs)}"));
                 }
             }
         }
@@ -264,6 +272,12 @@ public static class ReuseSafety
         foreach (var decoder in decoders)
         {
             await decoder.Client.LinkLlmClustersAsync([.. prompts.Select(p => SimulationContext.LinkTarget(decoder.ClusterId, p.ClusterId))]).ConfigureAwait(true);
+            foreach (var prompt in prompts)
+            {
+                // One pull per link before the workload: HX reads the peer's cache table at a link's first transfer, and
+                // a table read lost to a fault moves no KV; the workload's pulls then all move data.
+                await decoder.Client.PullKvBlocksAsync(new CacheIndex(prompt.ClusterId, prompt.Cache.CacheId, 0), decoder.Cache, [0], [0]).ConfigureAwait(true);
+            }
         }
 
         return new KvDeployment(sim, prompts, decoders);

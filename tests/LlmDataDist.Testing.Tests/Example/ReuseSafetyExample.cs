@@ -1,4 +1,5 @@
 using FsCheck;
+using Xunit.Abstractions;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
 using LlmDataDist.Simulator.Semantics;
@@ -135,7 +136,7 @@ public sealed class PoolScheduler : IKvScheduler
     }
 }
 
-public sealed class ReuseSafetyExample
+public sealed class ReuseSafetyExample(ITestOutputHelper output)
 {
     // FsCheck's own generator is seeded too, so this test draws the same cases on every run.
     private static Config Fixed(int tests) =>
@@ -151,6 +152,7 @@ public sealed class ReuseSafetyExample
         var property = ReuseSafety.Property(profile, d => new PoolScheduler(d, quarantineUntilTeardown: false), Settings, testName: "NaiveScheduler");
 
         var ex = Assert.ThrowsAny<Exception>(() => Check.One(Fixed(100), property));
+        output.WriteLine(ex.Message); // the counterexample, as a user sees it
 
         Assert.Contains("with KV bytes that differ from its prompt's", ex.Message, StringComparison.Ordinal);
         Assert.Contains("reproduce: SIM_SEED=", ex.Message, StringComparison.Ordinal);
