@@ -99,7 +99,8 @@ public sealed class SimulationFailedException : Exception
     /// <param name="seedsRun">How many seeds ran.</param>
     /// <returns>The line.</returns>
     public static string SweepLine(IReadOnlyList<ulong> failingSeeds, int seedsRun) =>
-        string.Create(CultureInfo.InvariantCulture, $"sweep: {failingSeeds.Count} of {seedsRun} seeds failed: {string.Join(", ", failingSeeds)}");
+        string.Create(CultureInfo.InvariantCulture,
+            $"sweep: {failingSeeds.Count} of {seedsRun} seeds failed{(failingSeeds.Count > 0 ? ": " + string.Join(", ", failingSeeds) : "")}");
 }
 
 /// <summary>

@@ -15,7 +15,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(srcCacheIndex);
         ArgumentNullException.ThrowIfNull(dstCache);
         ArgumentNullException.ThrowIfNull(extParam);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var status = await PullAsync(srcCacheIndex, dstCache, extParam, size, batchIndex, blocks: null, cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PullKvCache", status, ("src", $"{srcCacheIndex.ClusterId}/{srcCacheIndex.CacheId}[{srcCacheIndex.BatchIndex}]"), ("dst", $"{dstCache.CacheId}[{batchIndex}]"));
@@ -30,7 +30,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(srcBlocks);
         ArgumentNullException.ThrowIfNull(dstBlocks);
         ArgumentNullException.ThrowIfNull(extParam);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var status = await PullAsync(srcCacheIndex, dstCache, extParam, -1, 0, (srcBlocks, dstBlocks), cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PullKvBlocks", status, ("src", $"{srcCacheIndex.ClusterId}/{srcCacheIndex.CacheId}"), ("dst", dstCache.CacheId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("blocks", srcBlocks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -97,7 +97,8 @@ public sealed partial class SimulatedBackend
             return linkStatus;
         }
 
-        return await TransferOverAsync(record!, pull: true, callDeadline, async deadline =>
+        using var callLocks = NewLocks(blocks is null ? "PullKvCache" : "PullKvBlocks");
+        return await TransferOverAsync(record!, pull: true, callDeadline, callLocks, async deadline =>
         {
             var peer = record!.Peer;
             if (!ce)
@@ -157,7 +158,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(srcCache);
         ArgumentNullException.ThrowIfNull(dstCacheIndex);
         ArgumentNullException.ThrowIfNull(extParam);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var status = await PushAsync(srcCache, dstCacheIndex, extParam, size, srcBatchIndex, blocks: null, cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PushKvCache", status, ("src", $"{srcCache.CacheId}[{srcBatchIndex}]"), ("dst", $"{dstCacheIndex.ClusterId}/{dstCacheIndex.CacheId}[{dstCacheIndex.BatchIndex}]"));
@@ -172,7 +173,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(srcBlocks);
         ArgumentNullException.ThrowIfNull(dstBlocks);
         ArgumentNullException.ThrowIfNull(extParam);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var status = await PushAsync(srcCache, dstCacheIndex, extParam, -1, 0, (srcBlocks, dstBlocks), cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PushKvBlocks", status, ("src", srcCache.CacheId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("dst", $"{dstCacheIndex.ClusterId}/{dstCacheIndex.CacheId}"), ("blocks", srcBlocks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -207,6 +208,7 @@ public sealed partial class SimulatedBackend
 
         var n = ext.TensorNumPerLayer;
         var me = _incarnation;
+        using var callLocks = NewLocks(blocks is null ? "PushKvCache" : "PushKvBlocks");
         // Layers go one at a time; a failure at layer k leaves layers before k written (a partial effect of the engines).
         foreach (var (srcLayer, dstLayer) in LayerSelection.PushLayers(ext, srcCache.CacheDesc.NumTensors))
         {
@@ -239,7 +241,7 @@ public sealed partial class SimulatedBackend
                 return linkStatus;
             }
 
-            var layerStatus = await TransferOverAsync(record!, pull: false, callDeadline, async deadline =>
+            var layerStatus = await TransferOverAsync(record!, pull: false, callDeadline, callLocks, async deadline =>
             {
                 var peer = record!.Peer;
                 if (!ce)
@@ -364,12 +366,37 @@ public sealed partial class SimulatedBackend
     /// (checks that need the peer) runs, the network prices the bytes within llm.SyncKvCacheWaitTime, and only a
     /// completed transfer writes them. A timeout leaves the destination untouched and the link faulted.
     /// </summary>
-    private async Task<LlmStatus> TransferOverAsync(LinkRecord record, bool pull, long deadline,
+    private async Task<LlmStatus> TransferOverAsync(LinkRecord record, bool pull, long deadline, HeldLocks callLocks,
         Func<long, Task<(LlmStatus Status, SimulatedCache? Remote, List<Segment>? Segments)>> plan, SimulatedCache local, CancellationToken cancellationToken)
     {
         var me = _incarnation;
         if (record.Fault is not null || record.IsHalfOpen)
         {
+            return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
+        }
+
+        // CE takes its locks per device request (each layer of a push is one); HX once per call.
+        using var requestLocks = Profile == EngineProfile.CE ? NewLocks(pull ? "Pull" : "Push") : null;
+        var locked = await TakeTransferLocksAsync(record, pull, deadline, requestLocks ?? callLocks, cancellationToken).ConfigureAwait(false);
+        if (Ended(me))
+        {
+            return LlmStatus.Failed;
+        }
+
+        if (locked != LlmStatus.Success)
+        {
+            return locked;
+        }
+
+        if (!Holds(record) || record.Unlinking)
+        {
+            // Unlinked while this transfer waited for the link: CE sees the unlink (LINK_BUSY), HX a destroyed record.
+            return Profile == EngineProfile.CE && Holds(record) ? LlmStatus.LinkBusy : LlmStatus.NotYetLink;
+        }
+
+        if (DeviceSilent([Npu!.Value, record.Peer.Npu ?? Npu!.Value]))
+        {
+            TraceFault("DeviceUnresponsive", pull ? "pull" : "push");
             return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
         }
 
@@ -411,6 +438,11 @@ public sealed partial class SimulatedBackend
 
             switch (outcome.Status)
             {
+                case TransferStatus.Completed when _fabric.Faults?.TransferErrorCode(ClusterId, _fabric.Loop.NowNs) is { } code:
+                    // The stream reports a runtime error: HX returns the raw ACL code unchanged (§2); CE's status filter
+                    // turns any code outside its whitelist into FAILED. Nothing is written; the link is unchanged.
+                    TraceFault("TransferError", code.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    return Profile == EngineProfile.CE ? LlmStatus.Failed : (LlmStatus)code;
                 case TransferStatus.Completed:
                     return Copy(source, destination, segments!);
                 case TransferStatus.Canceled:
