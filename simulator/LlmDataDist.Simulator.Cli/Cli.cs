@@ -68,6 +68,11 @@ internal static class Cli
 
             return UsageError;
         }
+        catch (LlmDataDist.Simulator.Scenarios.ScenarioSetUpException ex)
+        {
+            stderr.WriteLine($"llmdd-sim: the scenario could not start: {ex.Message}");
+            return 1;
+        }
         catch (IOException ex)
         {
             stderr.WriteLine($"llmdd-sim: {ex.Message}");
@@ -98,6 +103,11 @@ internal static class Cli
     {
         var root = new RootCommand("llmdd-sim: what KV-cache transfer costs a prefill/decode deployment, and what breaks. " +
             "With no command it runs the built-in scenario (2P2D on two A2 servers, one RoCE link flap and the documented recovery).");
+        foreach (var version in root.Options.OfType<VersionOption>())
+        {
+            version.Action = new PrintVersion(io); // the tool's version, also when hosted in-process
+        }
+
         var rootRun = new RunOptions();
         rootRun.AddTo(root);
         root.SetAction(r => RunCommand(r, rootRun, io));
@@ -111,6 +121,7 @@ internal static class Cli
         root.Subcommands.Add(ReplayCommand(io));
         root.Subcommands.Add(CompareCommand(io));
         root.Subcommands.Add(Sweep.Command(io));
+        root.Subcommands.Add(Bench.Command(io));
 
         var schema = new Command("schema", "Print the JSON schema of scenario files (for editors: \"$schema\").");
         schema.SetAction(_ =>
@@ -120,6 +131,15 @@ internal static class Cli
         });
         root.Subcommands.Add(schema);
         return root;
+    }
+
+    private sealed class PrintVersion(Io io) : System.CommandLine.Invocation.SynchronousCommandLineAction
+    {
+        public override int Invoke(System.CommandLine.ParseResult parseResult)
+        {
+            io.Out.Profile.Out.Writer.WriteLine(Version);
+            return 0;
+        }
     }
 
     private static int RunCommand(System.CommandLine.ParseResult r, RunOptions options, Io io)
@@ -226,9 +246,10 @@ internal static class Cli
             TreatNullObliviousAsNonNullable = true,
             TransformSchemaNode = (context, node) =>
             {
-                var description = ((ICustomAttributeProvider?)context.PropertyInfo?.AttributeProvider ?? context.TypeInfo.Type)
+                static string? DescriptionOf(ICustomAttributeProvider? provider) => provider?
                     .GetCustomAttributes(typeof(System.ComponentModel.DescriptionAttribute), inherit: false)
                     .OfType<System.ComponentModel.DescriptionAttribute>().FirstOrDefault()?.Description;
+                var description = DescriptionOf(context.PropertyInfo?.AttributeProvider) ?? DescriptionOf(context.TypeInfo.Type);
                 if (description is not null && node is JsonObject obj)
                 {
                     obj.Insert(0, "description", description);

@@ -75,12 +75,15 @@ internal static class Plots
         AddCdf(plot, summary.PullCdf, "pull latency");
         foreach (var (name, value) in new[] { ("p50", summary.PullMs.P50), ("p90", summary.PullMs.P90), ("p99", summary.PullMs.P99) })
         {
-            var line = plot.Add.VerticalLine(value);
-            line.Text = string.Create(CultureInfo.InvariantCulture, $"{name} {value:F2} ms");
+            var line = plot.Add.VerticalLine(Math.Log10(Math.Max(value, 1e-6)));
+            line.LegendText = string.Create(CultureInfo.InvariantCulture, $"{name} = {value:F3} ms");
             line.LinePattern = LinePattern.Dashed;
+            line.LineWidth = 2;
         }
 
-        plot.XLabel("pull latency (ms)");
+        plot.ShowLegend(Alignment.LowerRight);
+        LogX(plot);
+        plot.XLabel("pull latency (ms, log scale)");
         plot.YLabel("fraction of delivered requests");
         plot.Axes.SetLimitsY(0, 1.02);
         return plot;
@@ -96,7 +99,8 @@ internal static class Plots
             AddCdf(plot, summary.PullCdf, string.Create(CultureInfo.InvariantCulture, $"{label}: p50 {summary.PullMs.P50:F2} / p99 {summary.PullMs.P99:F2} ms"));
         }
 
-        plot.XLabel("pull latency (ms)");
+        LogX(plot);
+        plot.XLabel("pull latency (ms, log scale)");
         plot.YLabel("fraction of delivered requests");
         plot.Axes.SetLimitsY(0, 1.02);
         plot.ShowLegend(Alignment.LowerRight);
@@ -110,7 +114,7 @@ internal static class Plots
             return;
         }
 
-        var xs = cdf.Select(p => p[0]).Prepend(cdf[0][0]).ToArray();
+        var xs = cdf.Select(p => Math.Log10(Math.Max(p[0], 1e-6))).Prepend(Math.Log10(Math.Max(cdf[0][0], 1e-6))).ToArray();
         var ys = cdf.Select(p => p[1]).Prepend(0).ToArray();
         var line = plot.Add.Scatter(xs, ys);
         line.MarkerSize = 0;
@@ -148,6 +152,17 @@ internal static class Plots
         plot.XLabel("arrival to KV ready (ms)");
         plot.YLabel("requests");
         return plot;
+    }
+
+    // Latency tails span decades (a recovery costs a whole transfer timeout): the CDFs plot log10(ms) and label ms.
+    private static void LogX(Plot plot)
+    {
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = v => Math.Pow(10, v).ToString("G4", CultureInfo.InvariantCulture),
+        };
     }
 
     private static Plot Titled(Plot plot, string what, RunSummary summary)

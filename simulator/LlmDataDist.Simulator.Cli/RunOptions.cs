@@ -44,6 +44,8 @@ internal sealed class RunOptions
 
     public Option<ulong?> Chaos { get; } = Number<ulong>("--chaos", "draw a random fault plan from this seed", "must be a whole number 0..18446744073709551615", _ => true);
 
+    public Option<string?> Calibration { get; } = CalibrationOption();
+
     public Option<bool> Bytes { get; } = new("--bytes") { Description = "move and verify real bytes (default: sizes only)" };
 
     public Option<bool> LateLanding { get; } = new("--late-landing") { Description = "pessimistic fault: a timed-out pull keeps landing until its link is torn down" };
@@ -63,7 +65,7 @@ internal sealed class RunOptions
     public IEnumerable<Option> All =>
     [
         Scenario, Seed, Topology, Servers, Prompts, Decoders, Profile, Model, Rate, Requests, DurationMs, PromptTokens, OutputTokens, Blocks,
-        Retries, Chaos, Bytes, LateLanding, NoQuarantine, Out, NoFiles, MaxMemoryMb, MaxWallS, MaxTraceEvents,
+        Retries, Chaos, Calibration, Bytes, LateLanding, NoQuarantine, Out, NoFiles, MaxMemoryMb, MaxWallS, MaxTraceEvents,
     ];
 
     public void AddTo(Command command)
@@ -102,6 +104,7 @@ internal sealed class RunOptions
         if (r.GetValue(Retries) is { } retries) { f.Transfer.Retries = retries; }
         if (r.GetValue(Chaos) is { } chaos) { f.Faults.ChaosSeed = chaos; }
         if (r.GetValue(Bytes)) { f.Transfer.RealBytes = true; }
+        if (r.GetValue(Calibration) is { } calibration) { f.Topology.CalibrationCsv = Path.GetFullPath(calibration); }
         if (r.GetValue(LateLanding)) { f.Faults.LateLanding = true; }
         if (r.GetValue(NoQuarantine)) { f.Transfer.Quarantine = false; }
     }
@@ -133,6 +136,23 @@ internal sealed class RunOptions
             }
 
             return choice;
+        },
+    };
+
+    public static Option<string?> CalibrationOption() => new("--calibration")
+    {
+        Description = "price transfers with a latency model fitted to this CSV (platform,transport,path,direction,block_bytes,total_bytes,gbps)",
+        HelpName = "file.csv",
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : string.Empty;
+            if (!File.Exists(text))
+            {
+                result.AddError($"--calibration: must be an existing CSV file (got '{text}')");
+                return null;
+            }
+
+            return text;
         },
     };
 

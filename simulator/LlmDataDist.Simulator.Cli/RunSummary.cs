@@ -122,7 +122,7 @@ internal sealed class RunSummary
     {
         var spanNs = Math.Max(1, stats.LastPullEndNs - Math.Min(stats.FirstArrivalNs, stats.LastPullEndNs));
         var spanS = spanNs / 1e9;
-        var topology = spec.TopologyKind == "a3" ? Topology.A3(spec.Servers) : Topology.A2(spec.Servers);
+        var topology = spec.TopologyKind == "a3" ? Topology.A3(spec.Servers, latencyModel: spec.LatencyModel) : Topology.A2(spec.Servers, spec.LatencyModel);
         var summary = new RunSummary
         {
             Tool = $"llmdd-sim {Cli.Version}",

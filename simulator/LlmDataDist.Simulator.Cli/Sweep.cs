@@ -297,7 +297,8 @@ internal static class Sweep
 
     private static int RunParallel(List<string> tokens, int processes, string outDir, IReadOnlyList<Axis> axes, Io io)
     {
-        // The same command line, without --parallel, once per shard; this executable, or `dotnet llmdd-sim.dll`.
+        // The same command line (its tokens start with "sweep"), without --parallel and --out, once per shard; this
+        // executable, or `dotnet llmdd-sim.dll`.
         var args = new List<string>();
         for (var i = 0; i < tokens.Count; i++)
         {
@@ -322,7 +323,7 @@ internal static class Sweep
         var children = Enumerable.Range(0, processes).Select(i =>
         {
             var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in prefix.Concat(["sweep", .. args, "--shard", $"{i}/{processes}", "--out", shardDir]))
+            foreach (var arg in prefix.Concat([.. args, "--shard", $"{i}/{processes}", "--out", shardDir]))
             {
                 start.ArgumentList.Add(arg);
             }

@@ -185,7 +185,8 @@ public sealed record ClusterLayout(ServerKind Hardware, int Prompts, int Decoder
     public Simulator.Topology BuildTopology()
     {
         Validate();
-        var builder = new Simulator.TopologyBuilder(ToString());
+        // The platform prices engine transfers by their calibrated path, as the presets do.
+        var builder = new Simulator.TopologyBuilder(ToString()) { Platform = Hardware == ServerKind.A2 ? Simulator.Platform.A2 : Simulator.Platform.A3 };
         var (hccs, roce) = Hardware == ServerKind.A2
             ? (Simulator.HardwareDefaults.A2Hccs, Simulator.HardwareDefaults.A2Roce)
             : (Simulator.HardwareDefaults.A3Hccs, Simulator.HardwareDefaults.A3Roce);

@@ -48,6 +48,9 @@ internal sealed class TopologySection
 
     [Description("Servers (1..64).")]
     public int Servers { get; set; } = 2;
+
+    [Description("Price transfers with a latency model fitted to this calibration CSV (platform,transport,path,direction,block_bytes,total_bytes,gbps), relative to this file; default: the published HIXL table.")]
+    public string? CalibrationCsv { get; set; }
 }
 
 [Description("xPyD: prompts fill the first servers, decoders the next ones.")]

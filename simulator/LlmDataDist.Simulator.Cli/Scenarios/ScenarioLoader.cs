@@ -16,6 +16,7 @@ internal static class ScenarioLoader
 
     public static JsonSerializerOptions JsonOptions { get; } = new()
     {
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         ReadCommentHandling = JsonCommentHandling.Skip,
@@ -135,10 +136,16 @@ internal static class ScenarioLoader
             Fail("$.placement.decoders", $"must be 1..1024 (got {file.Placement.Decoders})");
         }
 
+        LatencyModel? latencyModel = null;
+        if (file.Topology.CalibrationCsv is { } calibration)
+        {
+            latencyModel = FitCalibration(Path.Combine(baseDirectory, calibration), "$.topology.calibrationCsv", Fail);
+        }
+
         Topology? topology = null;
         if (errors.Count == 0)
         {
-            topology = preset == "a2" ? Topology.A2(file.Topology.Servers) : Topology.A3(file.Topology.Servers);
+            topology = preset == "a2" ? Topology.A2(file.Topology.Servers, latencyModel) : Topology.A3(file.Topology.Servers, latencyModel: latencyModel);
             var needed = file.Placement.Prompts + file.Placement.Decoders;
             if (needed > topology.Npus.Count)
             {
@@ -241,8 +248,34 @@ internal static class ScenarioLoader
             PullRetries: file.Transfer.Retries,
             MaxRequests: a.MaxRequests ?? long.MaxValue,
             ArrivalTrace: trace,
+            LatencyModel: latencyModel,
             LateLanding: file.Faults.LateLanding,
             Quarantine: file.Transfer.Quarantine);
+    }
+
+    /// <summary>A latency model fitted to a calibration CSV; problems go to <paramref name="fail"/> under <paramref name="jsonPath"/>.</summary>
+    public static LatencyModel? FitCalibration(string path, string jsonPath, Action<string, string> fail)
+    {
+        if (!File.Exists(path))
+        {
+            fail(jsonPath, $"calibration CSV not found: {path}");
+            return null;
+        }
+
+        try
+        {
+            return LatencyModel.Fit(CalibrationData.Load(path));
+        }
+        catch (CalibrationFormatException ex)
+        {
+            fail(jsonPath, ex.Message);
+        }
+        catch (ArgumentException ex)
+        {
+            fail(jsonPath, $"{path}: {ex.Message}");
+        }
+
+        return null;
     }
 
     private static KvModel? ResolveModel(ModelSection m, Action<string, string> fail)

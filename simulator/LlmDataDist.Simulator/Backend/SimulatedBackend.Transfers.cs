@@ -423,7 +423,10 @@ public sealed partial class SimulatedBackend
             var (sourceNpu, destinationNpu) = pull ? (record.Peer.Npu!.Value, Npu!.Value) : (Npu!.Value, record.Peer.Npu!.Value);
             var bytes = segments!.Sum(s => s.Bytes);
             using var writing = Writing(pull, record, destination, segments!);
-            var outcome = await _fabric.TransferAsync(sourceNpu, destinationNpu, bytes, Runs(segments!), deadline, cancellationToken).ConfigureAwait(false);
+            // CE and the HX default backend move KV over the HCCL communicator; HX with llm.TransferBackend=hixl over HIXL.
+            var path = Profile == EngineProfile.HX && _options!.HixlBackend ? TransferPath.HixlCs : TransferPath.CommDomain;
+            var outcome = await _fabric.TransferAsync(sourceNpu, destinationNpu, bytes, Runs(segments!), path,
+                pull ? TransferDirection.Pull : TransferDirection.Push, deadline, cancellationToken).ConfigureAwait(false);
             if (Ended(me))
             {
                 return LlmStatus.Failed; // nothing is written: this side's memory is gone

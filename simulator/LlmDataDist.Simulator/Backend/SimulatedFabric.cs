@@ -146,9 +146,22 @@ public sealed class SimulatedFabric
     /// <returns>The instances.</returns>
     public IReadOnlyList<SimulatedBackend> InstancesOf(ulong clusterId) => _byClusterId.GetValueOrDefault(clusterId) ?? [];
 
+    /// <summary>
+    /// Engine transfers between NPUs of one HCCS domain go over RoCE instead of HCCS, as with
+    /// <c>HCCL_INTRA_ROCE_ENABLE=1</c> (A3: inside a super-node; A2: inside a server). Off by default.
+    /// </summary>
+    public bool RoceInsideHccsDomain { get; init; }
+
     /// <summary>Moves bytes between two NPUs; a transfer that would end after the deadline ends at it, timed out.</summary>
     internal Task<TransferOutcome> TransferAsync(int sourceNpu, int destinationNpu, long bytes, int blocks, long deadlineNs, CancellationToken cancellationToken) =>
         Network.TransferAsync(sourceNpu, destinationNpu, bytes, blocks, deadlineNs, cancellationToken);
+
+    /// <summary>Moves KV bytes between two NPUs over the engine path the instance uses, priced by that path's
+    /// calibrated timing in the given direction (<see cref="Topology.FindRoute(int, int, TransferPath, TransferDirection, LinkKind?)"/>).</summary>
+    internal Task<TransferOutcome> TransferAsync(int sourceNpu, int destinationNpu, long bytes, int blocks, TransferPath path, TransferDirection direction,
+        long deadlineNs, CancellationToken cancellationToken) =>
+        Network.TransferAsync(Topology.FindRoute(sourceNpu, destinationNpu, path, direction, RoceInsideHccsDomain ? LinkKind.Roce : null),
+            bytes, blocks, deadlineNs, cancellationToken);
 
     /// <summary>Records a call in the trace.</summary>
     internal void TraceCall(SimulatedBackend backend, long startNs, string operation, LlmStatus status, params ReadOnlySpan<(string Key, string Value)> args)

@@ -18,7 +18,7 @@ internal sealed class Flow(long id, Route route, long bytes, int blocks, long st
 
     public SimWait<TransferOutcome> Wait { get; } = wait;
 
-    /// <summary>Earliest end allowed by the per-block cost: start + latency + n * g.</summary>
+    /// <summary>Earliest end of the transfer alone: start + latency + its data-phase time D(n, S).</summary>
     public long FloorNs { get; set; }
 
     /// <summary>Largest rate this flow can use on its own (per-block cost, slow device), bytes per second.</summary>

@@ -4,8 +4,9 @@ namespace LlmDataDist.Simulator;
 
 /// <summary>
 /// The link model. A transfer over a route waits the route latency (plus seeded jitter and any fault spike), then
-/// moves its bytes while holding a max-min fair share of every hop it crosses; its own cap is
-/// <c>S / (n * g)</c>, so alone it takes exactly <c>L + max(n g, S / B)</c>. Shares are recomputed by progressive
+/// moves its bytes while holding a max-min fair share of every hop it crosses; its own cap is <c>S / D</c>, where
+/// <c>D = ((n g)^p + (S / B)^p)^(1/p)</c> is its path's data-phase time (<see cref="PathTiming"/>), so alone it
+/// takes exactly <c>L + D</c>. Shares are recomputed by progressive
 /// filling whenever a transfer enters or leaves its data phase, and completions are rescheduled on the loop. All
 /// arithmetic is integer: remaining work is kept in bytes x 10^9, so a rate in B/s times elapsed ns is exact.
 /// </summary>
@@ -180,21 +181,17 @@ public sealed class Network
 
         var slow = Slower(SlowFactor(route.Source, now), SlowFactor(route.Destination, now));
         latencyNs = slow.Scale(latencyNs);
-        var blocksNs = slow.Scale(checked(blocks * route.PerBlockNs));
-        if (blocksNs > 0 && bytes > 0)
+        // The data phase alone (the path's D(n, S), slowed with its device) becomes a rate cap S / D: alone, the
+        // transfer then takes exactly D; sharing a link, it gets the smaller of its cap and its max-min share, so a
+        // transfer bound by its descriptors does not hold bandwidth it cannot use. Rounded up, so the cap never makes
+        // the data phase longer than D; the floor below then makes it exactly D.
+        var soloNs = route.Hops.Count == 0 ? 0 : slow.Scale(route.Timing.DataPhaseNs(bytes, blocks));
+        if (soloNs > 0 && bytes > 0)
         {
-            // The per-block cost as a rate cap: alone, the data phase then takes max(n g, S / B). Rounded up, so the
-            // cap never makes the data phase longer than n g; the floor below then makes it exactly n g.
-            flow.CapBytesPerSecond = (long)Int128.Min(long.MaxValue, (((Int128)bytes * SimTime.NsPerSecond) + blocksNs - 1) / blocksNs);
+            flow.CapBytesPerSecond = (long)Int128.Min(long.MaxValue, (((Int128)bytes * SimTime.NsPerSecond) + soloNs - 1) / soloNs);
         }
 
-        if (slow != Ratio.One && route.Hops.Count > 0)
-        {
-            flow.CapBytesPerSecond = Math.Min(flow.CapBytesPerSecond,
-                Math.Max(1, (long)((UInt128)(ulong)route.BandwidthBytesPerSecond * slow.Den / slow.Num)));
-        }
-
-        flow.FloorNs = SimTime.AddSaturating(now, SimTime.AddSaturating(latencyNs, blocksNs));
+        flow.FloorNs = SimTime.AddSaturating(now, SimTime.AddSaturating(latencyNs, soloNs));
         if (deadlineNs <= now)
         {
             Finish(flow, TransferStatus.TimedOut, now, "deadline");

@@ -17,6 +17,7 @@ public sealed class DisaggregatedScenario : IDisposable
     // CE refuses more than 16 clusters in one Link or Unlink call (LLM_CLUSTER_NUM_EXCEED_LIMIT); HX has no limit but
     // the same batches work there too.
     private const int ClustersPerLinkCall = 16;
+    private const int SetUpLinkAttempts = 8;
 
     private readonly ScenarioSpec _spec;
     private readonly SimulatedWorld _world;
@@ -52,8 +53,8 @@ public sealed class DisaggregatedScenario : IDisposable
         _keepRecords = keepRecords;
         var topology = spec.TopologyKind.ToUpperInvariant() switch
         {
-            "A2" => Topology.A2(spec.Servers),
-            "A3" => Topology.A3(spec.Servers),
+            "A2" => Topology.A2(spec.Servers, spec.LatencyModel),
+            "A3" => Topology.A3(spec.Servers, latencyModel: spec.LatencyModel),
             _ => throw new ArgumentException($"unknown topology '{spec.TopologyKind}': use a2 or a3", nameof(spec)),
         };
         if (spec.Prompts < 1 || spec.Decoders < 1 || spec.Prompts + spec.Decoders > topology.Npus.Count)
@@ -302,10 +303,27 @@ public sealed class DisaggregatedScenario : IDisposable
         {
             foreach (var batch in _prompts.Chunk(ClustersPerLinkCall))
             {
-                var results = await decoder.Client.LinkLlmClustersAsync([.. batch.Select(p => ClusterTo(decoder, p))]).ConfigureAwait(true);
-                if (!results.AllSucceeded)
+                var pending = batch.ToList();
+                // Faults (dropped handshakes, establishment failures) may refuse some links: retry those, a few times.
+                for (var attempt = 1; pending.Count > 0; attempt++)
                 {
-                    throw new InvalidOperationException($"decoder {decoder.ClusterId} could not link to every prompt at set-up");
+                    ClusterResults results;
+                    try
+                    {
+                        results = await decoder.Client.LinkLlmClustersAsync([.. pending.Select(p => ClusterTo(decoder, p))]).ConfigureAwait(true);
+                    }
+                    catch (LlmDataDistException ex) when (ex.Clusters is not null)
+                    {
+                        results = ex.Clusters;
+                    }
+
+                    var linked = results.Where(r => r.Status is LlmStatus.Success or LlmStatus.AlreadyLink).Select(r => r.ClusterId).ToHashSet();
+                    pending.RemoveAll(p => linked.Contains(p.ClusterId));
+                    if (pending.Count > 0 && attempt == SetUpLinkAttempts)
+                    {
+                        throw new ScenarioSetUpException(
+                            $"decoder {decoder.ClusterId} could not link to prompt(s) {string.Join(", ", pending.Select(p => p.ClusterId))} in {SetUpLinkAttempts} attempts at set-up ({(results.Failures.Count > 0 ? results.Failures[0].Status : results.Status)}); faults: {_world.Faults}");
+                    }
                 }
             }
         }

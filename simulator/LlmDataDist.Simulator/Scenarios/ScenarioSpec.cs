@@ -26,6 +26,7 @@ namespace LlmDataDist.Simulator.Scenarios;
 /// <param name="Faults">Scripted faults (times from the start of the run), added to any chaos plan.</param>
 /// <param name="PullRetries">Pulls retried after the documented recovery of a broken link (§6.5) before a request is lost.</param>
 /// <param name="MaxRequests">Arrivals stop after this many requests, or at the end of the window, whichever comes first.</param>
+/// <param name="LatencyModel">Path timings of the topology (e.g. fitted from your own calibration CSV); null for the published one.</param>
 /// <param name="ArrivalTrace">When set, requests arrive as listed (arrival, prompt and output tokens) instead of as a Poisson process.</param>
 /// <param name="LateLanding">Opt-in pessimistic fault: a timed-out pull keeps landing until its link is torn down
 /// (<see cref="LateLandingFault"/>; drawn by the chaos plan, or <see cref="LateLandingFault.Pessimistic"/> otherwise).</param>
@@ -52,6 +53,7 @@ public sealed record ScenarioSpec(
     int PullRetries = 0,
     long MaxRequests = long.MaxValue,
     IReadOnlyList<ArrivalRow>? ArrivalTrace = null,
+    LatencyModel? LatencyModel = null,
     bool LateLanding = false,
     bool Quarantine = true)
 {

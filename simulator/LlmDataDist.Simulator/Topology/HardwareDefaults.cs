@@ -22,17 +22,30 @@ public static class HardwareDefaults
     /// <summary>Host memory per server (assumption: no published figure in our references).</summary>
     public const long HostMemoryBytes = 1L << 40;
 
-    /// <summary>A2 HCCS port: fitted to HIXL hixl_cs D2rD inside one A2 server (8.9 / 17.8 / 20.3 GB/s).</summary>
-    public static LinkParameters A2Hccs { get; } = new(20_300_000_000, 1_000, 1_841, 100);
+    /// <summary>Latency of one HCCS hop (assumption: 128 MiB transfers cannot resolve it; docs/latency-model.md).</summary>
+    public const long HccsHopLatencyNs = 1_000;
 
-    /// <summary>A2 RoCE port, 200 Gb/s: fitted to HIXL hixl_cs D2rD between A2 servers (18.3 / 23.6 / 23.8 GB/s).</summary>
-    public static LinkParameters A2Roce { get; } = new(23_800_000_000, 2_000, 895, 200);
+    /// <summary>Latency of one RoCE hop (assumption, of the order of RDMA one-way latencies).</summary>
+    public const long RoceHopLatencyNs = 2_000;
 
-    /// <summary>A3 HCCS port of one die: fitted to HIXL hixl_cs D2rD inside one A3 server (18.0 / 122.4 / 164.6 GB/s).</summary>
-    public static LinkParameters A3Hccs { get; } = new(164_600_000_000, 1_000, 910, 100);
+    /// <summary>Mean seeded jitter per HCCS hop (assumption).</summary>
+    public const long HccsJitterNsMean = 100;
 
-    /// <summary>A3 RoCE port of one die, 200 Gb/s: fitted to HIXL hixl_cs D2rD between A3 servers (18.4 / 23.8 / 23.9 GB/s).</summary>
-    public static LinkParameters A3Roce { get; } = new(23_900_000_000, 2_000, 895, 200);
+    /// <summary>Mean seeded jitter per RoCE hop (assumption).</summary>
+    public const long RoceJitterNsMean = 200;
+
+    /// <summary>A2 HCCS port, from <see cref="LatencyModel.Default"/> (fitted to the published HIXL table): capacity the
+    /// fastest A2 HCCS path's bandwidth, per-block cost the cheapest path's.</summary>
+    public static LinkParameters A2Hccs => LatencyModel.Default.Port(Platform.A2, LinkKind.Hccs);
+
+    /// <summary>A2 RoCE port (200 Gb/s), from <see cref="LatencyModel.Default"/>.</summary>
+    public static LinkParameters A2Roce => LatencyModel.Default.Port(Platform.A2, LinkKind.Roce);
+
+    /// <summary>A3 HCCS port of one die, from <see cref="LatencyModel.Default"/>.</summary>
+    public static LinkParameters A3Hccs => LatencyModel.Default.Port(Platform.A3, LinkKind.Hccs);
+
+    /// <summary>A3 RoCE port of one die (200 Gb/s), from <see cref="LatencyModel.Default"/>.</summary>
+    public static LinkParameters A3Roce => LatencyModel.Default.Port(Platform.A3, LinkKind.Roce);
 
     /// <summary>PCIe 4.0 x16 host to device, about 21-25 GB/s effective; 22 GB/s taken.</summary>
     public static LinkParameters Pcie4 { get; } = new(22_000_000_000, 1_500, 1_000, 100);

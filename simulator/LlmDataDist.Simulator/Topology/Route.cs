@@ -1,7 +1,7 @@
 namespace LlmDataDist.Simulator;
 
-/// <summary>The hops a transfer crosses. Hops are pipelined, so a route costs the sum of its latencies, the largest
-/// per-block cost, and whatever bandwidth share its tightest hop gives it.</summary>
+/// <summary>The hops a transfer crosses, and how the transfer is priced. Hops are pipelined, so a route costs the sum of
+/// its latencies, then its data phase (<see cref="Timing"/>), within whatever bandwidth share its tightest hop gives it.</summary>
 public sealed class Route
 {
     /// <summary>Creates a route.</summary>
@@ -9,6 +9,16 @@ public sealed class Route
     /// <param name="destination">Where data goes.</param>
     /// <param name="hops">The links crossed, in order; empty for a transfer inside one device.</param>
     public Route(Endpoint source, Endpoint destination, IReadOnlyList<LinkInfo> hops)
+        : this(source, destination, hops, null)
+    {
+    }
+
+    /// <summary>Creates a route priced by a calibrated path.</summary>
+    /// <param name="source">Where data comes from.</param>
+    /// <param name="destination">Where data goes.</param>
+    /// <param name="hops">The links crossed, in order.</param>
+    /// <param name="timing">The data-phase timing; null for the hops' own (largest g, smallest B, sharp max()).</param>
+    public Route(Endpoint source, Endpoint destination, IReadOnlyList<LinkInfo> hops, PathTiming? timing)
     {
         ArgumentNullException.ThrowIfNull(hops);
         Source = source;
@@ -21,6 +31,9 @@ public sealed class Route
             PerBlockNs = Math.Max(PerBlockNs, hop.PerBlockNs);
             BandwidthBytesPerSecond = Math.Min(BandwidthBytesPerSecond, hop.BandwidthBytesPerSecond);
         }
+
+        timing?.Validate();
+        Timing = timing ?? new PathTiming(PerBlockNs, BandwidthBytesPerSecond, double.PositiveInfinity);
     }
 
     /// <summary>Where data comes from.</summary>
@@ -41,7 +54,20 @@ public sealed class Route
     /// <summary>The smallest plateau bandwidth among the hops (<see cref="long.MaxValue"/> with no hop).</summary>
     public long BandwidthBytesPerSecond { get; }
 
-    /// <summary>Time of an uncontended transfer without jitter: <c>L + max(n g, S / B)</c>.</summary>
+    /// <summary>How the data phase is priced: a calibrated path's timing, or the hops' own.</summary>
+    public PathTiming Timing { get; }
+
+    /// <summary>The same hops priced by another timing.</summary>
+    /// <param name="timing">The timing.</param>
+    /// <returns>The route.</returns>
+    public Route WithTiming(PathTiming timing)
+    {
+        ArgumentNullException.ThrowIfNull(timing);
+        return new Route(Source, Destination, Hops, timing);
+    }
+
+    /// <summary>Time of an uncontended transfer without jitter: <c>L + D(n, S)</c> (<see cref="PathTiming.DataPhaseNs"/>),
+    /// the data phase bounded by the tightest hop's bandwidth too.</summary>
     /// <param name="bytes">Bytes moved.</param>
     /// <param name="blocks">Blocks (descriptors) moved.</param>
     /// <returns>Nanoseconds.</returns>
@@ -49,8 +75,13 @@ public sealed class Route
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         ArgumentOutOfRangeException.ThrowIfNegative(blocks);
-        var dataNs = Hops.Count == 0 ? 0 : (long)(((Int128)bytes * SimTime.NsPerSecond + BandwidthBytesPerSecond - 1) / BandwidthBytesPerSecond);
-        return LatencyNs + Math.Max(blocks * PerBlockNs, dataNs);
+        if (Hops.Count == 0)
+        {
+            return LatencyNs + (blocks * PerBlockNs);
+        }
+
+        var linkNs = (long)(((Int128)bytes * SimTime.NsPerSecond + BandwidthBytesPerSecond - 1) / BandwidthBytesPerSecond);
+        return LatencyNs + Math.Max(Timing.DataPhaseNs(bytes, blocks), linkNs);
     }
 
     /// <inheritdoc/>

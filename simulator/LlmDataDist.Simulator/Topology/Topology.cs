@@ -14,9 +14,11 @@ public sealed class Topology
     private readonly Dictionary<string, LinkInfo> _linksByName;
 
     internal Topology(string name, ServerInfo[] servers, NpuInfo[] npus, LinkInfo[] links, int[] ports,
-        (LinkParameters? Hccs, LinkParameters? Roce, LinkParameters? Pcie)[] portParameters)
+        (LinkParameters? Hccs, LinkParameters? Roce, LinkParameters? Pcie)[] portParameters, Platform? platform, LatencyModel? latencyModel)
     {
         Name = name;
+        Platform = platform;
+        LatencyModel = latencyModel;
         Servers = servers;
         Npus = npus;
         Links = links;
@@ -37,20 +39,30 @@ public sealed class Topology
     /// <summary>Directed links by id.</summary>
     public IReadOnlyList<LinkInfo> Links { get; }
 
+    /// <summary>The platform whose calibrated paths price transfers, or null for a custom topology priced by its ports.</summary>
+    public Platform? Platform { get; }
+
+    /// <summary>The per-path timings transfers are priced with (with <see cref="Platform"/>), or null.</summary>
+    public LatencyModel? LatencyModel { get; }
+
     /// <summary>Atlas 800I A2 servers: 8 NPUs each with 64 GiB HBM, HCCS among the 8 of a server, one 200 Gb/s RoCE
     /// port per NPU between servers, PCIe 4.0 to the host.</summary>
     /// <param name="servers">Number of servers.</param>
+    /// <param name="latencyModel">Path timings and port figures; null for <see cref="LatencyModel.Default"/> (the
+    /// published HIXL table). Use <see cref="LatencyModel.Fit(CalibrationData)"/> to run on your own measurements.</param>
     /// <returns>The topology.</returns>
-    public static Topology A2(int servers = 1)
+    public static Topology A2(int servers = 1, LatencyModel? latencyModel = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(servers);
-        var builder = new TopologyBuilder($"A2x{servers}");
+        var model = latencyModel ?? LatencyModel.Default;
+        var (hccs, roce) = (model.Port(Simulator.Platform.A2, LinkKind.Hccs), model.Port(Simulator.Platform.A2, LinkKind.Roce));
+        var builder = new TopologyBuilder($"A2x{servers}") { Platform = Simulator.Platform.A2, LatencyModel = model };
         for (var s = 0; s < servers; s++)
         {
             var server = builder.AddServer("Atlas 800I A2", HardwareDefaults.HostMemoryBytes);
             for (var d = 0; d < HardwareDefaults.A2NpusPerServer; d++)
             {
-                builder.AddNpu(server, HardwareDefaults.HbmBytes, HardwareDefaults.A2Hccs, HardwareDefaults.A2Roce, HardwareDefaults.Pcie4);
+                builder.AddNpu(server, HardwareDefaults.HbmBytes, hccs, roce, HardwareDefaults.Pcie4);
             }
         }
 
@@ -61,18 +73,21 @@ public sealed class Topology
     /// 200 Gb/s RoCE port per die (used between super-nodes, or when asked for), PCIe 4.0 to the host.</summary>
     /// <param name="servers">Number of servers.</param>
     /// <param name="serversPerSuperNode">Servers per super-node; consecutive servers fill super-nodes in order.</param>
+    /// <param name="latencyModel">Path timings and port figures; null for <see cref="LatencyModel.Default"/>.</param>
     /// <returns>The topology.</returns>
-    public static Topology A3(int servers = 1, int serversPerSuperNode = HardwareDefaults.A3ServersPerSuperNode)
+    public static Topology A3(int servers = 1, int serversPerSuperNode = HardwareDefaults.A3ServersPerSuperNode, LatencyModel? latencyModel = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(servers);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(serversPerSuperNode);
-        var builder = new TopologyBuilder($"A3x{servers}");
+        var model = latencyModel ?? LatencyModel.Default;
+        var (hccs, roce) = (model.Port(Simulator.Platform.A3, LinkKind.Hccs), model.Port(Simulator.Platform.A3, LinkKind.Roce));
+        var builder = new TopologyBuilder($"A3x{servers}") { Platform = Simulator.Platform.A3, LatencyModel = model };
         for (var s = 0; s < servers; s++)
         {
             var server = builder.AddServer("Atlas 800I A3", HardwareDefaults.HostMemoryBytes, hccsDomain: s / serversPerSuperNode);
             for (var d = 0; d < HardwareDefaults.A3DiesPerServer; d++)
             {
-                builder.AddNpu(server, HardwareDefaults.HbmBytes, HardwareDefaults.A3Hccs, HardwareDefaults.A3Roce, HardwareDefaults.Pcie4);
+                builder.AddNpu(server, HardwareDefaults.HbmBytes, hccs, roce, HardwareDefaults.Pcie4);
             }
         }
 
@@ -81,8 +96,9 @@ public sealed class Topology
 
     /// <summary>Reads the JSON form written by <see cref="ToJson"/>.</summary>
     /// <param name="json">The JSON text.</param>
+    /// <param name="latencyModel">Path timings when the document names a platform; null for <see cref="LatencyModel.Default"/>.</param>
     /// <returns>The topology.</returns>
-    public static Topology FromJson(string json) => TopologyJson.Read(json);
+    public static Topology FromJson(string json, LatencyModel? latencyModel = null) => TopologyJson.Read(json, latencyModel);
 
     /// <summary>Writes the topology as indented JSON: servers, and NPUs with their port timings.</summary>
     /// <returns>The JSON text.</returns>
@@ -149,6 +165,43 @@ public sealed class Topology
     /// <exception cref="ArgumentException">No such route (missing port, host of another server, host to host).</exception>
     public Route FindRoute(Endpoint source, Endpoint destination, LinkKind? via = null) =>
         TryFindRoute(source, destination, via, out var route, out var why) ? route : throw new ArgumentException($"no route {source}->{destination}: {why}");
+
+    /// <summary>
+    /// The route of an engine transfer between two NPUs, priced by the calibrated path it takes: the platform, the
+    /// transport of the route, one or two servers, the engine path and the direction select the timing in
+    /// <see cref="LatencyModel"/>. Without a platform or a timing for that path, the route keeps its ports' timing.
+    /// </summary>
+    /// <param name="sourceNpu">Where the data is (the remote NPU of a pull).</param>
+    /// <param name="destinationNpu">Where it goes.</param>
+    /// <param name="path">The engine path (CE and the HX default backend: comm domain; HX with hixl: hixl_cs).</param>
+    /// <param name="direction">Push (the source NPU drives) or pull (the destination drives).</param>
+    /// <param name="via">Transport to use, or null for the default (HCCS inside an HCCS domain, else RoCE).</param>
+    /// <returns>The priced route.</returns>
+    /// <exception cref="ArgumentException">No such route.</exception>
+    public Route FindRoute(int sourceNpu, int destinationNpu, TransferPath path, TransferDirection direction, LinkKind? via = null)
+    {
+        var route = FindRoute(sourceNpu, destinationNpu, via);
+        return PathKeyOf(route, path, direction) is { } key && LatencyModel?.Timing(key) is { } timing ? route.WithTiming(timing) : route;
+    }
+
+    /// <summary>Which calibrated path an NPU-to-NPU route over HCCS or RoCE takes, or null (same NPU, host memory, or
+    /// a topology without a platform).</summary>
+    /// <param name="route">The route.</param>
+    /// <param name="path">The engine path.</param>
+    /// <param name="direction">The direction.</param>
+    /// <returns>The key, or null.</returns>
+    public PathKey? PathKeyOf(Route route, TransferPath path, TransferDirection direction)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        if (Platform is not { } platform || route.Hops.Count == 0 || route.Source.Kind != EndpointKind.Npu || route.Destination.Kind != EndpointKind.Npu
+            || route.Hops[0].Kind is not (LinkKind.Hccs or LinkKind.Roce))
+        {
+            return null;
+        }
+
+        var sameServer = Npus[route.Source.Index].ServerIndex == Npus[route.Destination.Index].ServerIndex;
+        return new PathKey(platform, route.Hops[0].Kind, sameServer ? LinkScope.OneServer : LinkScope.TwoServers, path, direction);
+    }
 
     /// <summary>Like <see cref="FindRoute(Endpoint, Endpoint, LinkKind?)"/>, without throwing.</summary>
     /// <param name="source">Where data comes from.</param>

@@ -16,6 +16,14 @@ public sealed class TopologyBuilder(string name)
     /// <summary>The topology name.</summary>
     public string Name { get; } = name ?? throw new ArgumentNullException(nameof(name));
 
+    /// <summary>The platform whose calibrated paths price engine transfers; null (the default) prices them by the
+    /// ports' own timing.</summary>
+    public Platform? Platform { get; set; }
+
+    /// <summary>The path timings used with <see cref="Platform"/>; null means <see cref="Simulator.LatencyModel.Default"/>
+    /// when a platform is set.</summary>
+    public LatencyModel? LatencyModel { get; set; }
+
     /// <summary>Adds a server.</summary>
     /// <param name="model">Model name.</param>
     /// <param name="hostMemoryBytes">Host memory capacity.</param>
@@ -68,7 +76,7 @@ public sealed class TopologyBuilder(string name)
         }
 
         return new Topology(Name, [.. _servers], [.. _npus.Select(n => n.Npu)], [.. links], ports,
-            [.. _npus.Select(n => (n.Hccs, n.Roce, n.Pcie))]);
+            [.. _npus.Select(n => (n.Hccs, n.Roce, n.Pcie))], Platform, Platform is null ? null : LatencyModel ?? Simulator.LatencyModel.Default);
 
         void AddPorts(int npu, LinkKind kind, LinkParameters? parameters)
         {

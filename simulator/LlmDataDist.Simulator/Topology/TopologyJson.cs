@@ -11,6 +11,7 @@ internal static class TopologyJson
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter() },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         RespectNullableAnnotations = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
@@ -20,6 +21,7 @@ internal static class TopologyJson
     {
         var document = new TopologyDocument(
             topology.Name,
+            topology.Platform,
             [.. topology.Servers.Select(s => new ServerDocument(s.Model, s.HostMemoryBytes, s.HccsDomain))],
             [.. topology.Npus.Select(n =>
             {
@@ -29,12 +31,13 @@ internal static class TopologyJson
         return JsonSerializer.Serialize(document, Options);
     }
 
-    public static Topology Read(string json)
+    public static Topology Read(string json, LatencyModel? latencyModel)
     {
         ArgumentNullException.ThrowIfNull(json);
         var document = JsonSerializer.Deserialize<TopologyDocument>(json, Options)
             ?? throw new JsonException("a topology document is an object, not null");
-        var builder = new TopologyBuilder(document.Name);
+        // A platform prices engine transfers with the default latency model; FromJson takes another (e.g. fitted).
+        var builder = new TopologyBuilder(document.Name) { Platform = document.Platform, LatencyModel = latencyModel };
         foreach (var server in document.Servers)
         {
             builder.AddServer(server.Model, server.HostMemoryBytes, server.HccsDomain);
@@ -48,7 +51,7 @@ internal static class TopologyJson
         return builder.Build();
     }
 
-    internal sealed record TopologyDocument(string Name, IReadOnlyList<ServerDocument> Servers, IReadOnlyList<NpuDocument> Npus);
+    internal sealed record TopologyDocument(string Name, Platform? Platform, IReadOnlyList<ServerDocument> Servers, IReadOnlyList<NpuDocument> Npus);
 
     internal sealed record ServerDocument(string Model, long HostMemoryBytes, int HccsDomain);
 

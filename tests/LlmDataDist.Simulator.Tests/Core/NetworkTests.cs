@@ -6,12 +6,30 @@ public class NetworkTests
 {
     private const long Ms = SimTime.NsPerMs;
 
-    // 203 MB over A2 HCCS (20.3 GB/s) is exactly 10 ms of data; one block keeps the per-block cap out of the way.
+    // 203 MB over an HCCS port of 20.3 GB/s is exactly 10 ms of data; one block keeps the per-block cap out of the way.
     private const long TenMsOfHccs = 203_000_000;
     private const long HccsRouteLatencyNs = 2_000;
 
     private static SimulatedWorld World(Topology? topology = null, FaultPlan? plan = null) =>
-        new(1, topology ?? Topology.A2(2), plan, new SimulationOptions(Jitter: false));
+        new(1, topology ?? FixedPorts(2), plan, new SimulationOptions(Jitter: false));
+
+    // Servers of 8 NPUs with fixed port figures and no platform: these tests are about latency, sharing and faults,
+    // so they must not move when the calibration does (CalibrationTests covers that).
+    private static Topology FixedPorts(int servers)
+    {
+        var b = new TopologyBuilder($"fixed{servers}");
+        for (var s = 0; s < servers; s++)
+        {
+            var server = b.AddServer("fixed", HardwareDefaults.HostMemoryBytes);
+            for (var d = 0; d < 8; d++)
+            {
+                b.AddNpu(server, HardwareDefaults.HbmBytes, new LinkParameters(20_300_000_000, 1_000, 1_841, 100),
+                    new LinkParameters(23_800_000_000, 2_000, 895, 200), HardwareDefaults.Pcie4);
+            }
+        }
+
+        return b.Build();
+    }
 
     [Fact]
     public void A_lone_transfer_takes_latency_plus_max_of_block_and_byte_time()

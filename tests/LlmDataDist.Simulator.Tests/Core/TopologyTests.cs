@@ -16,8 +16,10 @@ public class TopologyTests
         Assert.Equal(8, t.NpusOf(1)[0].Id);
         var roce = t.GetLink("npu3.roce.tx");
         Assert.Equal(LinkKind.Roce, roce.Kind);
-        Assert.Equal(23_800_000_000, roce.BandwidthBytesPerSecond);
-        Assert.True(roce.BandwidthBytesPerSecond <= 200_000_000_000 / 8); // 200 Gb/s line rate
+        // The port carries every engine path: its capacity is the fastest calibrated A2 RoCE path, within line rate.
+        var a2Roce = LatencyModel.Default.Paths.Where(p => p.Key.Platform == Platform.A2 && p.Key.Transport == LinkKind.Roce).ToList();
+        Assert.Equal(a2Roce.Max(p => p.Timing.BandwidthBytesPerSecond), roce.BandwidthBytesPerSecond);
+        Assert.InRange(roce.BandwidthBytesPerSecond, 23_700_000_000, 200_000_000_000 / 8); // published plateau .. 200 Gb/s line rate
         Assert.Equal(HardwareDefaults.Pcie4, t.GetLink("npu3.pcie.h2d").Parameters);
     }
 
@@ -35,7 +37,8 @@ public class TopologyTests
         Assert.False(t.TryFindRoute(Endpoint.Host(0), Endpoint.Npu(9), null, out _));
         var route = t.FindRoute(2, 9);
         Assert.Equal(4_000, route.LatencyNs);
-        Assert.Equal(895, route.PerBlockNs);
+        Assert.Equal((long)Math.Ceiling(LatencyModel.Default.Paths.Where(p => p.Key.Platform == Platform.A2 && p.Key.Transport == LinkKind.Roce).Min(p => p.Timing.PerBlockNs)),
+            route.PerBlockNs);
     }
 
     [Fact]
@@ -45,8 +48,15 @@ public class TopologyTests
         Assert.Equal(48, t.Npus.Count);
         Assert.Equal(["npu1.hccs.tx", "npu20.hccs.rx"], t.FindRoute(1, 20).Hops.Select(h => h.Name)); // servers 0 -> 1
         Assert.Equal(["npu1.roce.tx", "npu40.roce.rx"], t.FindRoute(1, 40).Hops.Select(h => h.Name)); // other super-node
-        Assert.Equal(164_600_000_000, t.FindRoute(1, 20).BandwidthBytesPerSecond);
         Assert.Equal(16, Topology.A3().Npus.Count);
+
+        // Engine transfers between two servers of a super-node are priced by the two-server figures, not one server's.
+        var across = t.FindRoute(1, 20, TransferPath.CommDomain, TransferDirection.Push);
+        var inside = t.FindRoute(1, 2, TransferPath.CommDomain, TransferDirection.Push);
+        Assert.Equal(new PathKey(Platform.A3, LinkKind.Hccs, LinkScope.TwoServers, TransferPath.CommDomain, TransferDirection.Push),
+            t.PathKeyOf(across, TransferPath.CommDomain, TransferDirection.Push));
+        Assert.Equal(LatencyModel.Default.Timing(new PathKey(Platform.A3, LinkKind.Hccs, LinkScope.TwoServers, TransferPath.CommDomain, TransferDirection.Push)), across.Timing);
+        Assert.True(across.IdealDurationNs(128L << 20, 8192) > 3 * inside.IdealDurationNs(128L << 20, 8192)); // 3.5 vs 12.5+ GB/s at 16 KiB
     }
 
     [Fact]
@@ -91,7 +101,9 @@ public class TopologyTests
             Assert.Equal(original.Links, copy.Links);
         }
 
-        Assert.Contains("\"bandwidthBytesPerSecond\": 20300000000", Topology.A2().ToJson(), StringComparison.Ordinal);
+        Assert.Contains($"\"bandwidthBytesPerSecond\": {HardwareDefaults.A2Hccs.BandwidthBytesPerSecond}", Topology.A2().ToJson(), StringComparison.Ordinal);
+        Assert.Contains("\"platform\": \"A2\"", Topology.A2().ToJson(), StringComparison.Ordinal);
+        Assert.Equal(Platform.A3, Topology.FromJson(Topology.A3().ToJson()).Platform);
         Assert.ThrowsAny<System.Text.Json.JsonException>(() => Topology.FromJson("{\"name\":\"x\",\"servers\":[],\"npus\":[],\"extra\":1}"));
     }
 }

@@ -57,4 +57,28 @@ public class ScenarioTests
         Assert.Equal(0, result.Corrupted);
         Assert.Equal(result.Succeeded, result.Verified);
     }
+
+    [Theory]
+    [InlineData(EngineProfile.CE)]
+    [InlineData(EngineProfile.HX)]
+    public void More_than_16_prompts_link_in_batches_and_every_request_is_delivered(EngineProfile profile)
+    {
+        // CE refuses more than 16 clusters in one Link call; the scenario links in batches of at most 16.
+        var result = Run(Short with { Profile = profile, Servers = 5, Prompts = 20, Decoders = 20, Model = KvModel.Tiny, RequestsPerSecond = 200, DurationNs = 100 * SimTime.NsPerMs });
+        Assert.True(result.Requests.Count > 5);
+        Assert.Equal(result.Requests.Count, result.Succeeded);
+        Assert.Contains(result.Requests, r => r.Prompt >= 16);
+    }
+
+    [Fact]
+    public void A_pull_broken_by_a_link_flap_is_recovered_by_relinking_and_retried()
+    {
+        var flap = FaultPlan.Scripted(new LinkFlapFault("npu0.roce.tx", 50 * SimTime.NsPerMs, 150 * SimTime.NsPerMs, 20 * SimTime.NsPerMs));
+        var result = Run(Short with { Faults = flap, PullRetries = 1, RequestsPerSecond = 100 });
+        Assert.True(result.Relinks >= 1, $"relinks {result.Relinks}");
+        Assert.True(result.Retries >= 1, $"retries {result.Retries}");
+        Assert.Contains(result.Requests, r => r.Succeeded && r.Attempts == 2);
+        var without = Run(Short with { Faults = flap, PullRetries = 0, RequestsPerSecond = 100 });
+        Assert.True(without.Succeeded < result.Succeeded, $"{without.Succeeded} without retries, {result.Succeeded} with");
+    }
 }
