@@ -96,6 +96,9 @@ internal sealed class TransferSection
 
     [Description("Keep the decoder blocks of a timed-out pull out of the pool until the link that carried it is torn down (default true; false shows what late landings do to a naive scheduler).")]
     public bool Quarantine { get; set; } = true;
+
+    [Description("Virtual ms from a pull's timeout to the start of the documented recovery of its link (a health-check period or a backoff); 0 recovers at once.")]
+    public double RecoveryDelayMs { get; set; }
 }
 
 [Description("When requests arrive: a Poisson rate, or a trace CSV.")]

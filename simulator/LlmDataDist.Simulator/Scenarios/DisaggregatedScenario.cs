@@ -550,6 +550,11 @@ public sealed class DisaggregatedScenario : IDisposable
     {
         try
         {
+            if (_spec.RecoveryDelayNs > 0)
+            {
+                await _world.Loop.Delay(_spec.RecoveryDelayNs).ConfigureAwait(true);
+            }
+
             while (pair.InFlight > 0)
             {
                 await _world.Loop.Delay(100 * SimTime.NsPerUs).ConfigureAwait(true);

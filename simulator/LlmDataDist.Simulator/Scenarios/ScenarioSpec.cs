@@ -32,6 +32,8 @@ namespace LlmDataDist.Simulator.Scenarios;
 /// (<see cref="LateLandingFault"/>; drawn by the chaos plan, or <see cref="LateLandingFault.Pessimistic"/> otherwise).</param>
 /// <param name="Quarantine">Keep the destination blocks of a timed-out pull out of the pool until the link that carried
 /// it is torn down (on by default); off, they go back at the timeout, as a naive scheduler does.</param>
+/// <param name="RecoveryDelayNs">Time from a pull's timeout to the start of the documented recovery of its link (a
+/// health-check period or a backoff); 0 recovers at once.</param>
 public sealed record ScenarioSpec(
     ulong Seed = 42,
     string TopologyKind = "a2",
@@ -55,7 +57,8 @@ public sealed record ScenarioSpec(
     IReadOnlyList<ArrivalRow>? ArrivalTrace = null,
     LatencyModel? LatencyModel = null,
     bool LateLanding = false,
-    bool Quarantine = true)
+    bool Quarantine = true,
+    long RecoveryDelayNs = 0)
 {
     /// <summary>The built-in default: 1P1D on two Atlas 800I A2 servers, CE, a dense 8B model, one virtual second.</summary>
     public static ScenarioSpec Default { get; } = new();

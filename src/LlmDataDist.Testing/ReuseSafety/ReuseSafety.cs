@@ -141,6 +141,44 @@ public static class ReuseSafety
             _ => settings.Simulation, testName: testName);
     }
 
+    /// <summary>The workload a sweep seed stands for: drawn from the seed alone (the same ranges as <see cref="Workloads"/>),
+    /// so <c>SIM_SEED</c> replays a sweep failure with nothing else to copy.</summary>
+    /// <param name="seed">The seed.</param>
+    /// <param name="prompts">Prompts requests may come from.</param>
+    /// <param name="requestsMax">At most this many requests.</param>
+    /// <param name="blocksMax">Blocks per request, at most.</param>
+    /// <returns>The workload.</returns>
+    public static KvWorkload WorkloadOf(ulong seed, int prompts = 2, int requestsMax = 12, int blocksMax = 4)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(prompts);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(requestsMax);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blocksMax);
+        // Its own stream of the seed: the world's streams of the same seed are untouched.
+        var r = new SimRandom(seed ^ 0xC2B2_AE3D_27D4_EB4FUL);
+        var count = 1 + (int)r.Below((ulong)requestsMax);
+        return new KvWorkload([.. Enumerable.Range(0, count).Select(_ => new KvWorkloadRequest(
+            (int)r.Below((ulong)prompts), 1 + (int)r.Below((ulong)blocksMax), (int)r.Below(11), 1 + (int)r.Below(60)))]);
+    }
+
+    /// <summary>A seed sweep: one run per seed of <see cref="SimulationEnvironment.Seeds"/> (the fixed CI list, plus fresh
+    /// seeds under <c>SIM_SWEEP</c>, or only <c>SIM_SEED</c>), each with <see cref="WorkloadOf"/> its seed. Every seed
+    /// runs; failures end with the line <c>sweep: &lt;failed&gt; of &lt;run&gt; seeds failed: …</c>.</summary>
+    /// <param name="ciSeeds">The fixed list CI runs.</param>
+    /// <param name="profile">The engine profile.</param>
+    /// <param name="scheduler">Creates the scheduler under test.</param>
+    /// <param name="settings">Deployment, faults, timing; <see cref="ReuseSafetySettings.Default"/> when null.</param>
+    /// <param name="testName">The test's name for the replay filter; the calling member by default.</param>
+    /// <returns>One result per seed.</returns>
+    /// <exception cref="SimulationFailedException">Some seeds failed; it lists them all.</exception>
+    public static IReadOnlyList<SimulationResult> RunSeeds(IReadOnlyList<ulong> ciSeeds, EngineProfile profile, Func<KvDeployment, IKvScheduler> scheduler,
+        ReuseSafetySettings? settings = null, [CallerMemberName] string testName = "")
+    {
+        ArgumentNullException.ThrowIfNull(scheduler);
+        settings ??= ReuseSafetySettings.Default;
+        var prompts = settings.Layout.Prompts;
+        return SimulationRunner.RunSeeds(ciSeeds, profile, sim => RunAsync(sim, WorkloadOf(sim.Seed, prompts), scheduler, settings), settings.Simulation, testName);
+    }
+
     /// <summary>One run of one seed and workload: what a printed counterexample replays.</summary>
     /// <param name="seed">The world's seed.</param>
     /// <param name="workload">The workload (<see cref="KvWorkload.Parse"/> reads the printed form).</param>

@@ -165,3 +165,28 @@ public sealed class ReuseSafetyExample(ITestOutputHelper output)
     public void The_scheduler_that_quarantines_until_the_link_is_torn_down_passes(EngineProfile profile) =>
         Check.One(Fixed(100), ReuseSafety.Property(profile, d => new PoolScheduler(d, quarantineUntilTeardown: true), Settings));
 }
+
+public sealed class ReuseSafetySweep
+{
+    // CI: 50 fixed seeds per profile, a second or two. SIM_SWEEP=<n> adds n fresh seeds; SIM_SEED=<s> replays one.
+    private static readonly ulong[] CiSeeds = [.. Enumerable.Range(1, 50).Select(s => (ulong)s)];
+
+    [Theory]
+    [InlineData(EngineProfile.CE)]
+    [InlineData(EngineProfile.HX)]
+    public void The_quarantining_recovery_serves_every_request_its_own_KV_over_a_seed_sweep(EngineProfile profile)
+    {
+        // Throws with every failing seed and its replay command if any request is served foreign KV.
+        ReuseSafety.RunSeeds(CiSeeds, profile, d => new PoolScheduler(d, quarantineUntilTeardown: true));
+    }
+
+    [Fact]
+    public void The_sweep_is_not_vacuous_the_naive_recovery_fails_some_of_the_same_seeds()
+    {
+        var ex = Assert.Throws<SimulationFailedException>(() =>
+            ReuseSafety.RunSeeds(CiSeeds, EngineProfile.CE, d => new PoolScheduler(d, quarantineUntilTeardown: false),
+                ReuseSafetySettings.Default with { Environment = SimulationEnvironment.None }));
+        Assert.NotEmpty(ex.FailingSeeds);
+        Assert.Contains("sweep: ", ex.Message, StringComparison.Ordinal);
+    }
+}
