@@ -432,9 +432,10 @@ public sealed class DisaggregatedScenario : IDisposable
             await _world.Loop.Delay(prompt.BusyUntilNs - _world.NowNs).ConfigureAwait(true);
             WritePattern(prompt, srcBlocks, id);
 
-            // Decoders rotate independently of prompts, so with P > 1 and D > 1 every decoder pulls from every prompt
-            // over all P x D links (a decoder's pool is shared by links that break and links that do not).
-            var decoder = _decoders[(id / _prompts.Count) % _decoders.Count];
+            // Round robin over decoders, shifted by one every max(P, D) requests: prompts and decoders stay balanced and
+            // every decoder pulls from every prompt over all P x D links (with P = D a plain id % D would pair prompt i
+            // with decoder i only). A decoder's pool is then shared by links that break and links that do not.
+            var decoder = _decoders[(id + (id / Math.Max(_prompts.Count, _decoders.Count))) % _decoders.Count];
             if (decoder.FreeBlocks.Count < blocks)
             {
                 Report(Record("dropped: decoder KV pool full", decoder.Index));
