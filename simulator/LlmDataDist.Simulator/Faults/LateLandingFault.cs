@@ -23,8 +23,8 @@ public sealed record LateLandingFault(Ratio Chance, Ratio BlockChance, long With
     /// <returns>The fault.</returns>
     public static LateLandingFault Draw(ulong seed, long horizonNs)
     {
-        // A fixed odd constant separates this stream from the one Chaos draws the other faults from.
-        var r = new SimRandom(seed ^ 0x9E37_79B9_7F4A_7C15UL);
+        // A salt of its own separates this stream from the ones Chaos draws the other faults from.
+        var r = new SimRandom(seed ^ 0xD1B5_4A32_D192_ED03UL);
         var chance = new Ratio(1 + r.Below(4), 4);
         var blockChance = r.Below(3) == 0 ? Ratio.One : new Ratio(1 + r.Below(3), 4);
         var within = SimTime.NsPerMs + (long)r.Below((ulong)Math.Max(1, horizonNs / 4));
