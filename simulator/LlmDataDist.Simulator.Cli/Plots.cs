@@ -157,12 +157,18 @@ internal static class Plots
     // Latency tails span decades (a recovery costs a whole transfer timeout): the CDFs plot log10(ms) and label ms.
     private static void LogX(Plot plot)
     {
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        // Major ticks at 1, 2 and 5 of every decade, labelled in ms; the axis limits decide which show.
+        var ticks = new List<Tick>();
+        for (var exponent = -3; exponent <= 7; exponent++)
         {
-            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-            IntegerTicksOnly = true,
-            LabelFormatter = v => Math.Pow(10, v).ToString("G4", CultureInfo.InvariantCulture),
-        };
+            foreach (var mantissa in new[] { 1, 2, 5 })
+            {
+                var ms = mantissa * Math.Pow(10, exponent);
+                ticks.Add(new Tick(Math.Log10(ms), ms.ToString("G4", CultureInfo.InvariantCulture)));
+            }
+        }
+
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. ticks]);
     }
 
     private static Plot Titled(Plot plot, string what, RunSummary summary)

@@ -132,6 +132,22 @@ public sealed class RunOutputTests : IDisposable
         Assert.Contains(":2", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Requests_arrive_as_a_trace_csv_lists_them_and_real_bytes_are_verified()
+    {
+        _cli.Write("arrivals.csv", "arrival_ms,prompt_tokens,output_tokens\n0,100,2\n1.5,300,0\n1.5,50,8\n40,2000,1\n");
+        var scenario = _cli.Write("trace.json", """
+            { "name": "trace", "model": { "preset": "tiny" }, "transfer": { "realBytes": true, "poolBlocks": 256 },
+              "arrivals": { "traceCsv": "arrivals.csv", "durationMs": 100 } }
+            """);
+        var (code, output, error) = _cli.Run("run", "--scenario", scenario, "--out", _cli.PathOf("run"));
+        Assert.True(code == 0, error);
+        var csv = File.ReadAllLines(Path.Combine(_cli.PathOf("run"), "transfers.csv")).Skip(1).Select(l => l.Split(',')).OrderBy(c => int.Parse(c[0], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(["100", "300", "50", "2000"], csv.Select(c => c[4]));
+        Assert.All(csv, c => Assert.Equal("yes", c[14]));
+        Assert.Contains("bytes verified / corrupted", output, StringComparison.Ordinal);
+    }
+
     private static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
