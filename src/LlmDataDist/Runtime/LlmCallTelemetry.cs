@@ -5,7 +5,7 @@ using System.Globalization;
 namespace LlmDataDist;
 
 /// <summary>Starts one span and one duration measurement per client call.</summary>
-public sealed class LlmCallTelemetry
+internal sealed class LlmCallTelemetry
 {
     private readonly TimeProvider _time;
     private readonly ActivitySource _source;
@@ -30,7 +30,7 @@ public sealed class LlmCallTelemetry
         new(this, operation, _source.StartActivity(operation, ActivityKind.Client), _time.GetTimestamp());
 
     /// <summary>One running call: <see cref="Complete"/> with the status, then dispose (a call never completed counts as an exception).</summary>
-    public sealed class LlmCall : IDisposable
+    internal sealed class LlmCall : IDisposable
     {
         private readonly LlmCallTelemetry _owner;
         private readonly string _operation;
