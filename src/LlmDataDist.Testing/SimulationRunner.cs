@@ -56,6 +56,21 @@ public sealed class SimulationFailedException : Exception
         Profile = profile;
         TestName = testName;
         ReplayCommand = replayCommand;
+        FailingSeeds = [seed];
+        SeedsRun = 1;
+    }
+
+    // A sweep's report: the first failure in full, then every failing seed and the count.
+    internal SimulationFailedException(SimulationFailedException first, IReadOnlyList<ulong> failingSeeds, int seedsRun)
+        : base(first.Message + "\n" + SweepLine(failingSeeds, seedsRun), first.InnerException)
+    {
+        Seed = first.Seed;
+        Plan = first.Plan;
+        Profile = first.Profile;
+        TestName = first.TestName;
+        ReplayCommand = first.ReplayCommand;
+        FailingSeeds = failingSeeds;
+        SeedsRun = seedsRun;
     }
 
     /// <summary>The seed that failed.</summary>
@@ -72,6 +87,20 @@ public sealed class SimulationFailedException : Exception
 
     /// <summary>The command that replays the failure: <c>SIM_SEED=… dotnet test --filter "FullyQualifiedName~…"</c>.</summary>
     public string ReplayCommand { get; }
+
+    /// <summary>Every seed that failed, in the order run (<see cref="Seed"/> is the first); one seed for a single run.</summary>
+    public IReadOnlyList<ulong> FailingSeeds { get; } = [];
+
+    /// <summary>How many seeds ran, failing or not.</summary>
+    public int SeedsRun { get; }
+
+    /// <summary>The closing line of a seed-list run: <c>sweep: &lt;failed&gt; of &lt;run&gt; seeds failed: &lt;seeds&gt;</c>.</summary>
+    /// <param name="failingSeeds">The seeds that failed.</param>
+    /// <param name="seedsRun">How many seeds ran.</param>
+    /// <returns>The line.</returns>
+    public static string SweepLine(IReadOnlyList<ulong> failingSeeds, int seedsRun) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"sweep: {failingSeeds.Count} of {seedsRun} seeds failed{(failingSeeds.Count > 0 ? ": " + string.Join(", ", failingSeeds) : "")}");
 }
 
 /// <summary>
@@ -114,14 +143,16 @@ public static class SimulationRunner
         Run(FreshSeed(), profile, scenario, settings, testName);
 
     /// <summary>Runs a scenario once per seed of <see cref="SimulationEnvironment.Seeds"/>: the fixed CI list, plus fresh
-    /// seeds when <c>SIM_SWEEP</c> is set, or only <c>SIM_SEED</c> when that is set. Stops at the first failure.</summary>
+    /// seeds when <c>SIM_SWEEP</c> is set, or only <c>SIM_SEED</c> when that is set. Every seed runs, failing or not; when
+    /// some failed, the exception carries the first failure in full and ends with the line
+    /// <c>sweep: &lt;failed&gt; of &lt;run&gt; seeds failed: &lt;seeds&gt;</c>.</summary>
     /// <param name="ciSeeds">The fixed list CI runs.</param>
     /// <param name="profile">The engine profile.</param>
     /// <param name="scenario">The scenario.</param>
     /// <param name="settings">Layout, topology, faults, options.</param>
     /// <param name="testName">The test's name for the replay filter; the calling member by default.</param>
     /// <returns>One result per seed run.</returns>
-    /// <exception cref="SimulationFailedException">A seed failed.</exception>
+    /// <exception cref="SimulationFailedException">Some seeds failed; <see cref="SimulationFailedException.FailingSeeds"/> lists them all.</exception>
     public static IReadOnlyList<SimulationResult> RunSeeds(IReadOnlyList<ulong> ciSeeds, EngineProfile profile, Func<SimulationContext, Task> scenario,
         SimulationSettings? settings = null, [CallerMemberName] string testName = "")
     {
@@ -129,7 +160,25 @@ public static class SimulationRunner
         ArgumentNullException.ThrowIfNull(scenario);
         settings ??= SimulationSettings.Default;
         var environment = settings.Environment ?? SimulationEnvironment.FromProcess();
-        return [.. environment.Seeds(ciSeeds).Select(seed => RunOnce(seed, profile, scenario, settings, testName))];
+        var seeds = environment.Seeds(ciSeeds);
+        var results = new List<SimulationResult>(seeds.Count);
+        SimulationFailedException? first = null;
+        var failing = new List<ulong>();
+        foreach (var seed in seeds)
+        {
+            try
+            {
+                results.Add(RunOnce(seed, profile, scenario, settings, testName));
+            }
+            catch (SimulationFailedException failure)
+            {
+                // A sweep reports every failing seed, not only the first: one run says how widespread a bug is.
+                first ??= failure;
+                failing.Add(seed);
+            }
+        }
+
+        return first is null ? results : throw new SimulationFailedException(first, failing, seeds.Count);
     }
 
     /// <summary>

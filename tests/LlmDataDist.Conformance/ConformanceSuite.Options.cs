@@ -43,6 +43,11 @@ public abstract partial class ConformanceSuite
     [InlineData(ConformanceProfile.CE, LlmRole.Decoder, "llm.DeviceId=0|llm.BufPoolCfg={\"buf_pool_size\": 0}", LlmStatus.ParamInvalid)]
     [InlineData(ConformanceProfile.CE, LlmRole.Decoder, "llm.DeviceId=0|llm.BufPoolCfg={\"buf_pool_size\": -5}", LlmStatus.ParamInvalid)]
     [InlineData(ConformanceProfile.CE, LlmRole.Decoder, "llm.DeviceId=0|llm.BufPoolCfg={\"buf_pool_size\": \"1\"}", LlmStatus.ParamInvalid)]
+    [InlineData(ConformanceProfile.CE, LlmRole.Decoder, "llm.DeviceId=0|llm.BufPoolCfg={\"buf_pool_size\": 1.5}", LlmStatus.ParamInvalid)]
+    [InlineData(ConformanceProfile.CE, LlmRole.Decoder, "llm.DeviceId=0|llm.BufPoolCfg={\"buf_pool_size\": 99999999999999999999}", LlmStatus.ParamInvalid)]
+    // buf_cfg without buf_pool_size is accepted (the pool keeps its default size); so are both together.
+    [InlineData(ConformanceProfile.CE, LlmRole.Decoder, "llm.DeviceId=0|llm.BufPoolCfg={\"buf_cfg\": [{\"total_size\": 4194304, \"blk_size\": 256, \"max_buf_size\": 1024}]}", LlmStatus.Success)]
+    [InlineData(ConformanceProfile.CE, LlmRole.Decoder, "llm.DeviceId=0|llm.BufPoolCfg={\"buf_pool_size\": 8388608, \"buf_cfg\": [{\"total_size\": 4194304, \"blk_size\": 256, \"max_buf_size\": 1024}]}", LlmStatus.Success)]
     [InlineData(ConformanceProfile.HX, LlmRole.Decoder, "llm.DeviceId=0|llm.BufPoolCfg=not json", LlmStatus.Success)]
     // llm.EnableSwitchRole: CE "0" / "1"; HX ignores it.
     [InlineData(ConformanceProfile.CE, LlmRole.Decoder, "llm.DeviceId=0|llm.EnableSwitchRole=2", LlmStatus.ParamInvalid)]

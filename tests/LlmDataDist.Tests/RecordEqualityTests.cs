@@ -71,6 +71,22 @@ public class RecordEqualityTests
     }
 
     [Fact]
+    public void ToString_of_a_huge_cache_stays_one_short_line()
+    {
+        var addresses = Enumerable.Range(0, 1_000_000).Select(i => 0x1000UL + ((ulong)i * 512)).ToArray();
+        var cache = new Cache(7, addresses, new CacheDesc(CachePlacement.Device, 1_000_000, DataType.Int8, new long[] { 1, 512 }));
+
+        var text = cache.ToString();
+
+        Assert.True(text.Length < 400, $"{text.Length} characters");
+        Assert.Contains("TensorAddrs = [4096, 4608, ", text, StringComparison.Ordinal);
+        Assert.Contains($", {0x1000 + (15 * 512)}, … (1000000 items)]", text, StringComparison.Ordinal);
+        // A sequence of exactly the printed maximum is printed whole; one more item is counted.
+        Assert.DoesNotContain("items", SequenceEquality.Print(Enumerable.Range(0, SequenceEquality.PrintedItemsMax).ToArray()), StringComparison.Ordinal);
+        Assert.EndsWith(", … (17 items)]", SequenceEquality.Print(Enumerable.Range(0, 17)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Header_defaults_are_filled_by_the_parameterless_constructors()
     {
         Assert.Equal(-1, new Cache().CacheId);

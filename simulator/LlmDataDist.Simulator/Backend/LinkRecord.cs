@@ -37,6 +37,10 @@ internal sealed class LinkRecord(SimulatedBackend peer, ulong peerClusterId, boo
     /// <summary>HX: the peer's cache ids as read at the first transfer over this link, never refreshed (§9.17).</summary>
     public HashSet<long>? Snapshot { get; set; }
 
+    /// <summary>The link's lock (§10). CE: one lock for the link, shared by both sides' records (a link is one resource
+    /// for both directions). HX: this side's per-link lock, serialising its pulls and pushes over the link.</summary>
+    public required SimLock Lock { get; init; }
+
     /// <summary>Whether the peer still holds the other side (one-sided links: whether the peer still listens).</summary>
     public bool IsHalfOpen => Mirror is null ? !Peer.IsInitialized : !Peer.Holds(Mirror);
 }

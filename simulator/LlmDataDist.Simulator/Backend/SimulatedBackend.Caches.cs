@@ -9,16 +9,11 @@ public sealed partial class SimulatedBackend
     private const long CacheTableBytesMax = 1_048_576;
 
     /// <inheritdoc />
-    public ValueTask<AllocateCacheResult> AllocateCacheAsync(CacheDesc cacheDesc, CancellationToken cancellationToken = default)
+    public async ValueTask<AllocateCacheResult> AllocateCacheAsync(CacheDesc cacheDesc, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(cacheDesc);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return ValueTask.FromResult(Allocate(cacheDesc));
-    }
-
-    private AllocateCacheResult Allocate(CacheDesc desc)
-    {
-        AllocateCacheResult Fail(LlmStatus status) => new(status, new Cache());
+        Enter();
+        static AllocateCacheResult Fail(LlmStatus status) => new(status, new Cache());
         if (Profile == EngineProfile.HX)
         {
             return Fail(LlmStatus.FeatureNotEnabled);
@@ -29,13 +24,20 @@ public sealed partial class SimulatedBackend
             return Fail(LlmStatus.Failed);
         }
 
-        if (desc.NumTensors == 0 || desc.Placement != CachePlacement.Device)
+        if (cacheDesc.NumTensors == 0 || cacheDesc.Placement != CachePlacement.Device)
         {
             return Fail(LlmStatus.ParamInvalid);
         }
 
         // The id is consumed from here on: a later failure leaves a gap (§9.8), which keeps ids deterministic.
         var id = _nextCacheId++;
+        // Steps 5–8 run on the device, one allocate request at a time, bounded by llm.SyncKvCacheWaitTime.
+        return await DeviceRequestAsync(DeviceRequestKind.Allocate, () => AllocateOnDevice(id, cacheDesc), Fail, cancellationToken).ConfigureAwait(false);
+    }
+
+    private AllocateCacheResult AllocateOnDevice(long id, CacheDesc desc)
+    {
+        AllocateCacheResult Fail(LlmStatus status) => new(status, new Cache());
         var status = CacheGeometry.TryCreate(desc, Sizing.Device, checkRank: true, out var geometry);
         if (status != LlmStatus.Success)
         {
@@ -58,7 +60,11 @@ public sealed partial class SimulatedBackend
                 if (result.Status != AllocationStatus.Success)
                 {
                     // Partial allocations are released, as the device function does.
-                    owned.ForEach(b => b.Space.Free(b));
+                    foreach (var perSpace in owned.GroupBy(b => b.Space))
+                    {
+                        perSpace.Key.FreeAll([.. perSpace]);
+                    }
+
                     return Fail(LlmStatus.DeviceOutOfMemory);
                 }
 
@@ -73,27 +79,37 @@ public sealed partial class SimulatedBackend
     }
 
     /// <inheritdoc />
-    public ValueTask<LlmStatus> DeallocateCacheAsync(long cacheId, CancellationToken cancellationToken = default)
+    public async ValueTask<LlmStatus> DeallocateCacheAsync(long cacheId, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         if (Profile == EngineProfile.HX)
         {
-            return Done(LlmStatus.FeatureNotEnabled);
+            return LlmStatus.FeatureNotEnabled;
         }
 
         if (!IsInitialized)
         {
-            return Done(LlmStatus.Failed);
+            return LlmStatus.Failed;
         }
 
         // Doc≠code: the header comment promises SUCCESS for an unknown id; the engine returns KV_CACHE_NOT_EXIST.
-        if (!_caches.Remove(cacheId, out var cache))
+        if (!_caches.ContainsKey(cacheId))
         {
-            return Done(LlmStatus.KvCacheNotExist);
+            return LlmStatus.KvCacheNotExist;
         }
 
-        Release(cache);
-        return Done(LlmStatus.Success);
+        // The device frees the memory; a request that times out leaves the cache allocated (a choice: the device never
+        // acted), so a retry can free it.
+        return await DeviceRequestAsync(DeviceRequestKind.Deallocate, () =>
+        {
+            if (!_caches.Remove(cacheId, out var cache))
+            {
+                return LlmStatus.KvCacheNotExist; // freed by an earlier request while this one queued
+            }
+
+            Release(cache);
+            return LlmStatus.Success;
+        }, static status => status, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -101,7 +117,7 @@ public sealed partial class SimulatedBackend
     {
         ArgumentNullException.ThrowIfNull(cacheDesc);
         ArgumentNullException.ThrowIfNull(addrs);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         return ValueTask.FromResult(Register(cacheDesc, addrs));
     }
 
@@ -155,7 +171,7 @@ public sealed partial class SimulatedBackend
     /// <inheritdoc />
     public ValueTask<LlmStatus> UnregisterKvCacheAsync(long cacheId, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         if (Profile == EngineProfile.CE)
         {
             return Done(LlmStatus.FeatureNotEnabled);
@@ -175,9 +191,10 @@ public sealed partial class SimulatedBackend
 
     private void Release(SimulatedCache cache)
     {
-        foreach (var buffer in cache.Owned)
+        // One batch per device (Owned lists device 0's tensors, then device 1's, …): linear in the tensor count.
+        foreach (var perSpace in cache.Owned.GroupBy(b => b.Space))
         {
-            buffer.Space.Free(buffer);
+            perSpace.Key.FreeAll([.. perSpace]);
         }
 
         if (cache.Owned.Count > 0)

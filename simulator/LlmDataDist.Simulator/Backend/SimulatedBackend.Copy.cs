@@ -10,7 +10,7 @@ public sealed partial class SimulatedBackend
     {
         ArgumentNullException.ThrowIfNull(srcCache);
         ArgumentNullException.ThrowIfNull(dstCache);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         return Done(CopyCache(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size));
     }
 
@@ -88,7 +88,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(dstCache);
         ArgumentNullException.ThrowIfNull(srcBlocks);
         ArgumentNullException.ThrowIfNull(dstBlocksList);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         return Done(CopyBlocks(srcCache, dstCache, srcBlocks, dstBlocksList));
     }
 

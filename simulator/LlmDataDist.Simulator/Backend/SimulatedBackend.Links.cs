@@ -33,7 +33,7 @@ public sealed partial class SimulatedBackend
     public async ValueTask<LinkLlmClustersResult> LinkLlmClustersAsync(IReadOnlyList<ClusterInfo> clusters, int timeoutInMillis, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(clusters);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var rets = new List<LlmStatus>();
         var status = await LinkAsync(clusters, rets, timeoutInMillis, cancellationToken).ConfigureAwait(false);
@@ -59,9 +59,10 @@ public sealed partial class SimulatedBackend
             return LlmStatus.ParamInvalid;
         }
 
+        var me = _incarnation;
         if (Profile == EngineProfile.CE)
         {
-            var ce = await CeLinkOperationChecksAsync(clusters, timeoutMs, cancellationToken).ConfigureAwait(false);
+            var ce = await CeLinkOperationChecksAsync(me, clusters, timeoutMs, cancellationToken).ConfigureAwait(false);
             if (ce != LlmStatus.Success)
             {
                 return ce;
@@ -72,10 +73,17 @@ public sealed partial class SimulatedBackend
         try
         {
             var deadline = SimTime.AddSaturating(_fabric.Loop.NowNs, timeoutMs * SimTime.NsPerMs);
+            if (Profile == EngineProfile.CE && DeviceSilent(_npus))
+            {
+                return await HostWaitTimesOutAsync(me, clusters.Count, rets, deadline, cancellationToken).ConfigureAwait(false);
+            }
+
             var plans = PlanLinks(clusters);
             // Handshakes run concurrently in virtual time (CE's device function and HX's worker threads both
             // overlap them); results are committed in input order.
-            var handshakes = plans.Select(p => p.Status == LlmStatus.Success ? HandshakeAsync(p, deadline, cancellationToken) : Task.FromResult(p)).ToList();
+            var handshakes = plans.Select(p => p.Status == LlmStatus.Success ? HandshakeAsync(me, p, deadline, cancellationToken)
+                : p.FreshServerRecord ? StaleClientRequestAsync(me, p, deadline, cancellationToken)
+                : Task.FromResult(p)).ToList();
             foreach (var done in handshakes)
             {
                 var plan = await done.ConfigureAwait(false);
@@ -87,6 +95,11 @@ public sealed partial class SimulatedBackend
             _linkOperationRunning = false;
         }
 
+        if (Ended(me))
+        {
+            return LlmStatus.Failed; // finalized, disposed or crashed during the call: no record was kept on this side
+        }
+
         if (Profile == EngineProfile.CE)
         {
             // Doc≠code: SUCCESS unless a cluster failed to link; ALREADY_LINK / REPEAT_REQUEST / PARAM_INVALID do not count.
@@ -96,6 +109,21 @@ public sealed partial class SimulatedBackend
         }
 
         return rets.LastOrDefault(r => r != LlmStatus.Success, LlmStatus.Success);
+    }
+
+    /// <summary>CE: the device never answered the link or unlink request: the host waits the call's timeout, then every
+    /// cluster and the call are WAIT_PROC_TIMEOUT (§6.3, §6.4) and no record changes.</summary>
+    private async Task<LlmStatus> HostWaitTimesOutAsync(long me, int clusters, List<LlmStatus> rets, long deadlineNs, CancellationToken cancellationToken)
+    {
+        TraceFault("DeviceUnresponsive", "link request");
+        await DelayUntilAsync(deadlineNs, cancellationToken).ConfigureAwait(false);
+        if (Ended(me))
+        {
+            return LlmStatus.Failed;
+        }
+
+        rets.AddRange(Enumerable.Repeat(LlmStatus.WaitProcTimeout, clusters));
+        return LlmStatus.WaitProcTimeout;
     }
 
     /// <summary>Checks both engines run first, leaving the status list untouched: initialized, timeout, every IP.</summary>
@@ -123,12 +151,17 @@ public sealed partial class SimulatedBackend
     }
 
     /// <summary>CE's per-instance serialisation and structural checks shared by Link and Unlink (§6.3 steps 5–7).</summary>
-    private async Task<LlmStatus> CeLinkOperationChecksAsync(IReadOnlyList<ClusterInfo> clusters, int timeoutMs, CancellationToken cancellationToken)
+    private async Task<LlmStatus> CeLinkOperationChecksAsync(long me, IReadOnlyList<ClusterInfo> clusters, int timeoutMs, CancellationToken cancellationToken)
     {
         if (_linkOperationRunning)
         {
             // The engine waits timeout_in_millis *micro*seconds for the other operation (a unit slip kept as is).
             await _fabric.Loop.Delay(timeoutMs * SimTime.NsPerUs, cancellationToken).ConfigureAwait(false);
+            if (Ended(me))
+            {
+                return LlmStatus.Failed;
+            }
+
             if (_linkOperationRunning)
             {
                 return LlmStatus.ProcessingLink;
@@ -153,7 +186,11 @@ public sealed partial class SimulatedBackend
         return clusters.Count > ClustersPerCallMax ? LlmStatus.ClusterNumExceedLimit : LlmStatus.Success;
     }
 
-    private sealed record LinkPlan(ClusterInfo Cluster, LlmStatus Status, SimulatedBackend? Server, ulong Key);
+    private sealed record LinkPlan(ClusterInfo Cluster, LlmStatus Status, SimulatedBackend? Server, ulong Key)
+    {
+        /// <summary>HX: the client answers ALREADY_LINK, but the server still builds a record for it (§6.5).</summary>
+        public bool FreshServerRecord { get; init; }
+    }
 
     /// <summary>The per-cluster checks that need no time, in input order.</summary>
     private List<LinkPlan> PlanLinks(IReadOnlyList<ClusterInfo> clusters)
@@ -205,6 +242,14 @@ public sealed partial class SimulatedBackend
             var key = _options!.HixlBackend ? cluster.RemoteClusterId : listener.ClusterId;
             var namedTruly = cluster.RemoteClusterId == listener.ClusterId;
             var duplicate = !seen.Add(key);
+            if (!duplicate && namedTruly && !_options.HixlBackend && _links.TryGetValue(key, out var mine) && mine.Mirror is { } theirs && !listener.Holds(theirs))
+            {
+                // §6.5: only the server dropped its record. The client's stale record answers ALREADY_LINK, yet the
+                // request reaches the server, which builds a fresh record: a force-unlink + link from the client recovers.
+                plans.Add(Plan(LlmStatus.AlreadyLink, listener, key) with { FreshServerRecord = true });
+                continue;
+            }
+
             if (duplicate || (_links.ContainsKey(key) && (namedTruly || _options.HixlBackend)))
             {
                 plans.Add(Plan(LlmStatus.AlreadyLink));
@@ -217,19 +262,62 @@ public sealed partial class SimulatedBackend
         return plans;
     }
 
-    /// <summary>The handshake: a request to the server and its answer, then communicator set-up, all within the deadline.</summary>
-    private async Task<LinkPlan> HandshakeAsync(LinkPlan plan, long deadlineNs, CancellationToken cancellationToken)
+    /// <summary>HX, the client holds a stale record the server dropped: the request still reaches the server, which
+    /// builds a fresh record of this client; the client answers ALREADY_LINK. The fresh record pairs with no client-side
+    /// communicator, so it stays half-open until the client's force-unlink + link replaces it.</summary>
+    private async Task<LinkPlan> StaleClientRequestAsync(long me, LinkPlan plan, long deadlineNs, CancellationToken cancellationToken)
     {
         var server = plan.Server!;
+        var request = await ControlMessageAsync(server, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
+        if (Ended(me))
+        {
+            return plan with { Status = LlmStatus.Failed };
+        }
+
+        if (request == TransferStatus.Completed && server.IsInitialized && server._hasCommDescription && !server._links.ContainsKey(ClusterId))
+        {
+            var never = new LinkRecord(server, plan.Key, isClient: true, [], []) { Lock = new SimLock(_fabric.Loop, "never built") };
+            server._links[ClusterId] = new LinkRecord(this, ClusterId, isClient: false, server.LocalIpsFor(), plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList())
+            {
+                Lock = new SimLock(_fabric.Loop, $"cluster {server.ClusterId} link to {ClusterId}"),
+                Mirror = never,
+            };
+        }
+
+        return plan;
+    }
+
+    /// <summary>The handshake: a request to the server and its answer, then communicator set-up, all within the deadline.</summary>
+    private async Task<LinkPlan> HandshakeAsync(long me, LinkPlan plan, long deadlineNs, CancellationToken cancellationToken)
+    {
+        var server = plan.Server!;
+        var hixl = _options!.HixlBackend;
         if (_fabric.Faults?.IsLinkEstablishmentFailing(ClusterId, plan.Cluster.RemoteClusterId, _fabric.Loop.NowNs) == true)
         {
             return plan with { Status = LlmStatus.LinkFailed };
         }
 
+        var connectionError = _fabric.Faults?.IsControlPlaneFailing(ClusterId, plan.Cluster.RemoteClusterId, ControlMessageKind.Handshake, _fabric.Loop.NowNs) == true;
         var request = await ControlMessageAsync(server, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
+        if (Ended(me))
+        {
+            return plan with { Status = LlmStatus.Failed };
+        }
+
         if (request != TransferStatus.Completed)
         {
             return plan with { Status = request == TransferStatus.TimedOut ? TimeoutStatus : LlmStatus.LinkFailed };
+        }
+
+        if (connectionError)
+        {
+            TraceFault("ControlPlaneError", "handshake");
+            return plan with { Status = LlmStatus.LinkFailed }; // the connection failed with an error before the server acted
+        }
+
+        if (!server.IsInitialized)
+        {
+            return plan with { Status = LlmStatus.LinkFailed }; // the server went down while the request travelled: connection reset
         }
 
         if (Profile == EngineProfile.HX && !server._hasCommDescription)
@@ -238,15 +326,25 @@ public sealed partial class SimulatedBackend
         }
 
         // The server builds its side when the request arrives; a stale record of this client is replaced.
-        var serverSide = Profile == EngineProfile.HX && _options!.HixlBackend
+        // CE: one lock for the link, shared by both records; HX: each side its own per-link lock (§10).
+        var linkLock = new SimLock(_fabric.Loop, $"link {ClusterId}-{server.ClusterId}");
+        var serverSide = Profile == EngineProfile.HX && hixl
             ? null
-            : new LinkRecord(this, ClusterId, isClient: false, server.LocalIpsFor(), plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList());
+            : new LinkRecord(this, ClusterId, isClient: false, server.LocalIpsFor(), plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList())
+            {
+                Lock = Profile == EngineProfile.CE ? linkLock : new SimLock(_fabric.Loop, $"cluster {server.ClusterId} link to {ClusterId}"),
+            };
         if (serverSide is not null)
         {
             server._links[ClusterId] = serverSide;
         }
 
         var answer = await ControlMessageAsync(server, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false);
+        if (Ended(me))
+        {
+            return plan with { Status = LlmStatus.Failed }; // the server keeps its record: half-open, as after any crash
+        }
+
         var setUp = SimTime.AddSaturating(_fabric.Loop.NowNs, _fabric.LinkSetupNs);
         if (answer != TransferStatus.Completed || setUp > deadlineNs)
         {
@@ -262,10 +360,22 @@ public sealed partial class SimulatedBackend
         }
 
         await DelayUntilAsync(setUp, cancellationToken).ConfigureAwait(false);
+        if (Ended(me))
+        {
+            return plan with { Status = LlmStatus.Failed };
+        }
+
+        if (serverSide is null ? !server.IsInitialized : !server.Holds(serverSide))
+        {
+            // The server finalized, crashed or dropped the new record during set-up: the communicator cannot form.
+            return plan with { Status = LlmStatus.LinkFailed };
+        }
+
         var clientSide = new LinkRecord(server, plan.Key, isClient: true, plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList(),
             plan.Cluster.RemoteIpInfos.Select(i => i.Ip).ToList())
         {
             Mirror = serverSide,
+            Lock = linkLock,
         };
         if (serverSide is not null)
         {
@@ -281,7 +391,7 @@ public sealed partial class SimulatedBackend
     public async ValueTask<UnlinkLlmClustersResult> UnlinkLlmClustersAsync(IReadOnlyList<ClusterInfo> clusters, int timeoutInMillis, bool forceFlag, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(clusters);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var rets = new List<LlmStatus>();
         var status = await UnlinkAsync(clusters, rets, timeoutInMillis, forceFlag, cancellationToken).ConfigureAwait(false);
@@ -297,9 +407,10 @@ public sealed partial class SimulatedBackend
             return pre;
         }
 
+        var me = _incarnation;
         if (Profile == EngineProfile.CE)
         {
-            var ce = await CeLinkOperationChecksAsync(clusters, timeoutMs, cancellationToken).ConfigureAwait(false);
+            var ce = await CeLinkOperationChecksAsync(me, clusters, timeoutMs, cancellationToken).ConfigureAwait(false);
             if (ce != LlmStatus.Success)
             {
                 return ce;
@@ -314,19 +425,30 @@ public sealed partial class SimulatedBackend
         try
         {
             var deadline = SimTime.AddSaturating(_fabric.Loop.NowNs, timeoutMs * SimTime.NsPerMs);
+            if (Profile == EngineProfile.CE && DeviceSilent(_npus))
+            {
+                return await HostWaitTimesOutAsync(me, clusters.Count, rets, deadline, cancellationToken).ConfigureAwait(false);
+            }
+
             var seen = new HashSet<ulong>();
             var linkedAtStart = new Dictionary<ulong, LinkRecord>(_links);
             foreach (var cluster in clusters)
             {
-                var ret = Profile == EngineProfile.CE
+                var ret = Ended(me) ? LlmStatus.Failed
+                    : Profile == EngineProfile.CE
                     ? await CeUnlinkOneAsync(cluster, force, seen, linkedAtStart, deadline, cancellationToken).ConfigureAwait(false)
                     : await HxUnlinkOneAsync(cluster, force, deadline, cancellationToken).ConfigureAwait(false);
-                rets.Add(ret);
+                rets.Add(Ended(me) ? LlmStatus.Failed : ret);
             }
         }
         finally
         {
             _linkOperationRunning = false;
+        }
+
+        if (Ended(me))
+        {
+            return LlmStatus.Failed; // finalized, disposed or crashed during the call: its records are gone anyway
         }
 
         if (Profile == EngineProfile.CE)
@@ -357,9 +479,9 @@ public sealed partial class SimulatedBackend
             return LlmStatus.ParamInvalid;
         }
 
-        if (atStart.Transfers > 0)
+        if (atStart.Transfers > 0 || atStart.Lock.IsHeld)
         {
-            return LlmStatus.LinkBusy;
+            return LlmStatus.LinkBusy; // a transfer of either side holds the link (one resource for both directions)
         }
 
         if (!first)
@@ -373,16 +495,10 @@ public sealed partial class SimulatedBackend
             return LlmStatus.NotYetLink; // dropped since the call started
         }
 
-        if (!asClient)
+        if (!asClient || force)
         {
             _links.Remove(cluster.RemoteClusterId);
-            return LlmStatus.Success;
-        }
-
-        if (force)
-        {
-            _links.Remove(cluster.RemoteClusterId);
-            return LlmStatus.Success;
+            return Closed(LlmStatus.Success);
         }
 
         if (record.IsHalfOpen)
@@ -397,12 +513,18 @@ public sealed partial class SimulatedBackend
         record.Unlinking = true;
         try
         {
+            var noticeError = NoticeFails(cluster.RemoteClusterId);
             var notice = await ControlMessageAsync(record.Peer, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
+            if (notice == TransferStatus.Completed && noticeError)
+            {
+                return LlmStatus.NotifyPromptUnlinkFailed; // the notice failed with an error: the prompt keeps its record
+            }
+
             if (notice == TransferStatus.Completed)
             {
                 record.Peer.RemoveMirror(record);
                 var ack = await ControlMessageAsync(record.Peer, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false);
-                return ack == TransferStatus.TimedOut ? LlmStatus.WaitProcTimeout : LlmStatus.Success;
+                return ack == TransferStatus.TimedOut ? LlmStatus.WaitProcTimeout : Closed(LlmStatus.Success);
             }
 
             return notice == TransferStatus.TimedOut ? LlmStatus.WaitProcTimeout : LlmStatus.NotifyPromptUnlinkFailed;
@@ -427,6 +549,7 @@ public sealed partial class SimulatedBackend
                 record.Unlinking = true;
                 await WaitIdleAsync(record, cancellationToken).ConfigureAwait(false);
                 _links.Remove(cluster.RemoteClusterId);
+                return Closed(LlmStatus.Success);
             }
 
             return LlmStatus.Success;
@@ -444,10 +567,11 @@ public sealed partial class SimulatedBackend
             return LlmStatus.UnlinkFailed;
         }
 
+        var noticeError = NoticeFails(cluster.RemoteClusterId);
         var notice = await ControlMessageAsync(listener, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
-        if (notice != TransferStatus.Completed)
+        if (notice != TransferStatus.Completed || noticeError)
         {
-            return notice == TransferStatus.TimedOut ? LlmStatus.Timeout : LlmStatus.UnlinkFailed;
+            return notice == TransferStatus.TimedOut ? LlmStatus.Timeout : LlmStatus.UnlinkFailed; // the local record stays
         }
 
         if (record is not null)
@@ -465,7 +589,31 @@ public sealed partial class SimulatedBackend
             listener._links.Remove(ClusterId);
         }
 
-        return LlmStatus.Success;
+        return record is null ? LlmStatus.Success : Closed(LlmStatus.Success);
+    }
+
+    /// <summary>Whether the fault plan fails this unlink notice with a connection error (traced when it does).</summary>
+    private bool NoticeFails(ulong remoteClusterId)
+    {
+        var fails = _fabric.Faults?.IsControlPlaneFailing(ClusterId, remoteClusterId, ControlMessageKind.UnlinkNotice, _fabric.Loop.NowNs) == true;
+        if (fails)
+        {
+            TraceFault("ControlPlaneError", "unlink notice");
+        }
+
+        return fails;
+    }
+
+    /// <summary>The local record is gone; closing its connection may still fail (§6.4: UNLINK_FAILED, record deleted).</summary>
+    private LlmStatus Closed(LlmStatus status)
+    {
+        if (_fabric.Faults?.IsUnlinkCloseFailing(ClusterId, _fabric.Loop.NowNs) != true)
+        {
+            return status;
+        }
+
+        TraceFault("UnlinkCloseFailure", "close");
+        return LlmStatus.UnlinkFailed;
     }
 
     private void RemoveMirror(LinkRecord record)

@@ -15,7 +15,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(srcCacheIndex);
         ArgumentNullException.ThrowIfNull(dstCache);
         ArgumentNullException.ThrowIfNull(extParam);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var status = await PullAsync(srcCacheIndex, dstCache, extParam, size, batchIndex, blocks: null, cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PullKvCache", status, ("src", $"{srcCacheIndex.ClusterId}/{srcCacheIndex.CacheId}[{srcCacheIndex.BatchIndex}]"), ("dst", $"{dstCache.CacheId}[{batchIndex}]"));
@@ -30,7 +30,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(srcBlocks);
         ArgumentNullException.ThrowIfNull(dstBlocks);
         ArgumentNullException.ThrowIfNull(extParam);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var status = await PullAsync(srcCacheIndex, dstCache, extParam, -1, 0, (srcBlocks, dstBlocks), cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PullKvBlocks", status, ("src", $"{srcCacheIndex.ClusterId}/{srcCacheIndex.CacheId}"), ("dst", dstCache.CacheId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("blocks", srcBlocks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -97,7 +97,8 @@ public sealed partial class SimulatedBackend
             return linkStatus;
         }
 
-        return await TransferOverAsync(record!, pull: true, callDeadline, async deadline =>
+        using var callLocks = NewLocks(blocks is null ? "PullKvCache" : "PullKvBlocks");
+        return await TransferOverAsync(record!, pull: true, callDeadline, callLocks, async deadline =>
         {
             var peer = record!.Peer;
             if (!ce)
@@ -157,7 +158,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(srcCache);
         ArgumentNullException.ThrowIfNull(dstCacheIndex);
         ArgumentNullException.ThrowIfNull(extParam);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var status = await PushAsync(srcCache, dstCacheIndex, extParam, size, srcBatchIndex, blocks: null, cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PushKvCache", status, ("src", $"{srcCache.CacheId}[{srcBatchIndex}]"), ("dst", $"{dstCacheIndex.ClusterId}/{dstCacheIndex.CacheId}[{dstCacheIndex.BatchIndex}]"));
@@ -172,7 +173,7 @@ public sealed partial class SimulatedBackend
         ArgumentNullException.ThrowIfNull(srcBlocks);
         ArgumentNullException.ThrowIfNull(dstBlocks);
         ArgumentNullException.ThrowIfNull(extParam);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         var start = _fabric.Loop.NowNs;
         var status = await PushAsync(srcCache, dstCacheIndex, extParam, -1, 0, (srcBlocks, dstBlocks), cancellationToken).ConfigureAwait(false);
         _fabric.TraceCall(this, start, "PushKvBlocks", status, ("src", srcCache.CacheId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("dst", $"{dstCacheIndex.ClusterId}/{dstCacheIndex.CacheId}"), ("blocks", srcBlocks.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -206,6 +207,8 @@ public sealed partial class SimulatedBackend
         }
 
         var n = ext.TensorNumPerLayer;
+        var me = _incarnation;
+        using var callLocks = NewLocks(blocks is null ? "PushKvCache" : "PushKvBlocks");
         // Layers go one at a time; a failure at layer k leaves layers before k written (a partial effect of the engines).
         foreach (var (srcLayer, dstLayer) in LayerSelection.PushLayers(ext, srcCache.CacheDesc.NumTensors))
         {
@@ -238,7 +241,7 @@ public sealed partial class SimulatedBackend
                 return linkStatus;
             }
 
-            var layerStatus = await TransferOverAsync(record!, pull: false, callDeadline, async deadline =>
+            var layerStatus = await TransferOverAsync(record!, pull: false, callDeadline, callLocks, async deadline =>
             {
                 var peer = record!.Peer;
                 if (!ce)
@@ -290,9 +293,9 @@ public sealed partial class SimulatedBackend
 
                 return (LlmStatus.Success, d, segments);
             }, s, cancellationToken).ConfigureAwait(false);
-            if (layerStatus != LlmStatus.Success)
+            if (layerStatus != LlmStatus.Success || Ended(me))
             {
-                return layerStatus;
+                return Ended(me) ? LlmStatus.Failed : layerStatus;
             }
         }
 
@@ -341,7 +344,12 @@ public sealed partial class SimulatedBackend
 
         var request = await ControlMessageAsync(record.Peer, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
         var answer = request == TransferStatus.Completed ? await ControlMessageAsync(record.Peer, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false) : request;
-        if (answer != TransferStatus.Completed)
+        if (!IsInitialized)
+        {
+            return LlmStatus.Failed; // this instance went down during the read; the caller ends the call
+        }
+
+        if (answer != TransferStatus.Completed || record.IsHalfOpen)
         {
             // Like a lost data transfer, a lost table read breaks the link until it is rebuilt (§6.5).
             await DelayUntilAsync(deadlineNs, cancellationToken).ConfigureAwait(false);
@@ -358,31 +366,82 @@ public sealed partial class SimulatedBackend
     /// (checks that need the peer) runs, the network prices the bytes within llm.SyncKvCacheWaitTime, and only a
     /// completed transfer writes them. A timeout leaves the destination untouched and the link faulted.
     /// </summary>
-    private async Task<LlmStatus> TransferOverAsync(LinkRecord record, bool pull, long deadline,
+    private async Task<LlmStatus> TransferOverAsync(LinkRecord record, bool pull, long deadline, HeldLocks callLocks,
         Func<long, Task<(LlmStatus Status, SimulatedCache? Remote, List<Segment>? Segments)>> plan, SimulatedCache local, CancellationToken cancellationToken)
     {
-        if (record.Fault is { } fault || record.IsHalfOpen)
+        var me = _incarnation;
+        if (record.Fault is not null || record.IsHalfOpen)
         {
-            await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
-            record.Fault ??= TimeoutStatus;
-            return record.Fault.Value;
+            return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
+        }
+
+        // CE takes its locks per device request (each layer of a push is one); HX once per call.
+        using var requestLocks = Profile == EngineProfile.CE ? NewLocks(pull ? "Pull" : "Push") : null;
+        var locked = await TakeTransferLocksAsync(record, pull, deadline, requestLocks ?? callLocks, cancellationToken).ConfigureAwait(false);
+        if (Ended(me))
+        {
+            return LlmStatus.Failed;
+        }
+
+        if (locked != LlmStatus.Success)
+        {
+            return locked;
+        }
+
+        if (!Holds(record) || record.Unlinking)
+        {
+            // Unlinked while this transfer waited for the link: CE sees the unlink (LINK_BUSY), HX a destroyed record.
+            return Profile == EngineProfile.CE && Holds(record) ? LlmStatus.LinkBusy : LlmStatus.NotYetLink;
+        }
+
+        if (DeviceSilent([Npu!.Value, record.Peer.Npu ?? Npu!.Value]))
+        {
+            TraceFault("DeviceUnresponsive", pull ? "pull" : "push");
+            return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
         }
 
         record.Transfers++;
         try
         {
             var (status, remote, segments) = await plan(deadline).ConfigureAwait(false);
+            if (Ended(me))
+            {
+                return LlmStatus.Failed;
+            }
+
             if (status != LlmStatus.Success)
             {
                 return status;
+            }
+
+            if (record.IsHalfOpen)
+            {
+                return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false); // the peer went down
             }
 
             var (source, destination) = pull ? (remote!, local) : (local, remote!);
             var (sourceNpu, destinationNpu) = pull ? (record.Peer.Npu!.Value, Npu!.Value) : (Npu!.Value, record.Peer.Npu!.Value);
             var bytes = segments!.Sum(s => s.Bytes);
             var outcome = await _fabric.TransferAsync(sourceNpu, destinationNpu, bytes, Runs(segments!), deadline, cancellationToken).ConfigureAwait(false);
+            if (Ended(me))
+            {
+                return LlmStatus.Failed; // nothing is written: this side's memory is gone
+            }
+
+            if (record.IsHalfOpen && outcome.Status != TransferStatus.Canceled)
+            {
+                // The peer finalized or crashed while the bytes moved: its memory is gone, and the engine hears nothing
+                // until its wait expires (§6.2 half-open).
+                return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
+            }
+
             switch (outcome.Status)
             {
+                case TransferStatus.Completed when _fabric.Faults?.TransferErrorCode(ClusterId, _fabric.Loop.NowNs) is { } code:
+                    // The stream reports a runtime error: HX returns the raw ACL code unchanged (§2); CE's status filter
+                    // turns any code outside its whitelist into FAILED. Nothing is written; the link is unchanged.
+                    TraceFault("TransferError", code.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    return Profile == EngineProfile.CE ? LlmStatus.Failed : (LlmStatus)code;
                 case TransferStatus.Completed:
                     return Copy(source, destination, segments!);
                 case TransferStatus.Canceled:
@@ -390,15 +449,26 @@ public sealed partial class SimulatedBackend
                     return LlmStatus.Failed;
                 default:
                     // Timed out, or the path went down: the engine sees nothing until its wait expires.
-                    await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
-                    record.Fault = TimeoutStatus;
-                    return TimeoutStatus;
+                    return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
         {
             record.Transfers--;
         }
+    }
+
+    /// <summary>A transfer over a faulted or half-open link: the engine's timeout after the full wait, and the link stays faulted.</summary>
+    private async Task<LlmStatus> FaultedAsync(long me, LinkRecord record, long deadline, CancellationToken cancellationToken)
+    {
+        await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
+        if (Ended(me))
+        {
+            return LlmStatus.Failed;
+        }
+
+        record.Fault ??= TimeoutStatus;
+        return record.Fault.Value;
     }
 
     /// <summary>Descriptors the engine sends: runs where source and destination both advance contiguously merge into one.</summary>

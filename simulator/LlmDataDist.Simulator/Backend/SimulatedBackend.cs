@@ -21,6 +21,11 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
     private bool _crashed;
     private IReadOnlyDictionary<string, string>? _initOptions;
 
+    // Bumped by every successful Initialize and every Finalize (explicit, Dispose, crash). A call remembers the
+    // incarnation it started in and, after each await, ends with FAILED if the instance it ran in is gone (§5.1:
+    // a finalized instance answers FAILED), instead of reading state that Finalize cleared.
+    private long _incarnation;
+
     internal SimulatedBackend(SimulatedFabric fabric, int server, ulong clusterId, LlmRole role)
     {
         _fabric = fabric;
@@ -54,11 +59,20 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
 
     private static ValueTask<LlmStatus> Done(LlmStatus status) => ValueTask.FromResult(status);
 
+    /// <summary>Every call's entry check: not disposed, and made inside a run on the loop thread. A call outside
+    /// world.Run would wait for virtual time that never passes, so it throws at once with a message that says so; a call
+    /// from another thread during a run fails the run as <see cref="SimulationFailureKind.ForeignThread"/>.</summary>
+    private void Enter([System.Runtime.CompilerServices.CallerMemberName] string caller = "")
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _fabric.Loop.AssertInsideRun($"{nameof(SimulatedBackend)}.{caller}");
+    }
+
     /// <inheritdoc />
     public ValueTask<LlmStatus> InitializeAsync(IReadOnlyDictionary<string, string> options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
         if (IsInitialized)
         {
             return Done(LlmStatus.Success); // options ignored, nothing changes (§5.1)
@@ -105,6 +119,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
 
         _npus = npus;
         _options = parsed;
+        _incarnation++;
         _nextCacheId = 1;
         _hasCommDescription = parsed.HasLocalCommRes || listen.Count > 0;
         _initOptions = new Dictionary<string, string>(options, StringComparer.Ordinal);
@@ -120,18 +135,29 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
     }
 
     /// <inheritdoc />
-    public ValueTask<LlmStatus> SetRoleAsync(LlmRole role, IReadOnlyDictionary<string, string> options, CancellationToken cancellationToken = default)
+    public async ValueTask<LlmStatus> SetRoleAsync(LlmRole role, IReadOnlyDictionary<string, string> options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
+        var status = SetRoleChecks(role, options, out var apply);
+        // CE switches role by a device request (§9.5: WAIT_PROC_TIMEOUT), bounded by llm.SyncKvCacheWaitTime.
+        return status != LlmStatus.Success || apply is null ? status
+            : Profile == EngineProfile.CE ? await DeviceRequestAsync(DeviceRequestKind.SwitchRole, apply, static s => s, cancellationToken).ConfigureAwait(false)
+            : apply();
+    }
+
+    /// <summary>SetRole's rules in the engine's order; on success, <paramref name="apply"/> makes the change.</summary>
+    private LlmStatus SetRoleChecks(LlmRole role, IReadOnlyDictionary<string, string> options, out Func<LlmStatus>? apply)
+    {
+        apply = null;
         if (!IsInitialized)
         {
-            return Done(LlmStatus.Failed);
+            return LlmStatus.Failed;
         }
 
         if (!OptionRules.IsRole(role) || !OptionRules.TryParseSetRoleListen(Profile, options, out var listenParsed))
         {
-            return Done(LlmStatus.ParamInvalid);
+            return LlmStatus.ParamInvalid;
         }
 
         var listen = listenParsed.Select(Endpoint).ToList();
@@ -139,28 +165,32 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
         {
             if (!_options!.EnableSwitchRole || _npus.Count > 1)
             {
-                return Done(LlmStatus.FeatureNotEnabled);
+                return LlmStatus.FeatureNotEnabled;
             }
 
             if (role == LlmRole.Prompt && listen.Count == 0)
             {
-                return Done(LlmStatus.ParamInvalid);
+                return LlmStatus.ParamInvalid;
             }
 
             if (Role is LlmRole.Prompt or LlmRole.Decoder && HasLinks)
             {
-                return Done(LlmStatus.ExistLink);
+                return LlmStatus.ExistLink;
             }
 
-            // The listener stops, and restarts on the new endpoint when the target role listens.
-            StopListening();
-            if (role == LlmRole.Prompt && !StartListening(listen))
+            apply = () =>
             {
-                return Done(LlmStatus.Failed);
-            }
+                // The listener stops, and restarts on the new endpoint when the target role listens.
+                StopListening();
+                if (role == LlmRole.Prompt && !StartListening(listen))
+                {
+                    return LlmStatus.Failed;
+                }
 
-            Role = role;
-            return Done(LlmStatus.Success);
+                Role = role;
+                return LlmStatus.Success;
+            };
+            return LlmStatus.Success;
         }
 
         if (_options!.HixlBackend)
@@ -168,16 +198,16 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
             // The hixl backend cannot move its listener: any other endpoint is refused; links are not checked.
             if (listen.Count > 0 && !listen.SequenceEqual(_listening))
             {
-                return Done(LlmStatus.FeatureNotEnabled);
+                return LlmStatus.FeatureNotEnabled;
             }
 
             Role = role;
-            return Done(LlmStatus.Success);
+            return LlmStatus.Success;
         }
 
         if (HasLinks)
         {
-            return Done(LlmStatus.ExistLink);
+            return LlmStatus.ExistLink;
         }
 
         if (listen.Count == 0)
@@ -190,12 +220,12 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
             StopListening();
             if (!StartListening(listen))
             {
-                return Done(LlmStatus.Failed);
+                return LlmStatus.Failed;
             }
         }
 
         Role = role;
-        return Done(LlmStatus.Success);
+        return LlmStatus.Success;
     }
 
     /// <summary>The destructor: finalizes implicitly (§5.1).</summary>
@@ -250,7 +280,12 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
         StopListening();
         _options = null;
         _npus = [];
+        _incarnation++;
     }
+
+    /// <summary>Whether the instance a call started in (<paramref name="incarnation"/>) was finalized, disposed or crashed
+    /// since: the call then ends with <see cref="LlmStatus.Failed"/> at its next step.</summary>
+    private bool Ended(long incarnation) => _incarnation != incarnation || !IsInitialized;
 
     private static string Endpoint((string Host, long Port) endpoint) =>
         endpoint.Host.Contains(':', StringComparison.Ordinal) ? $"[{endpoint.Host}]:{endpoint.Port}" : $"{endpoint.Host}:{endpoint.Port}";

@@ -154,6 +154,37 @@ public sealed class FaultInjector
         Plan.Script.Any(f => f is LinkEstablishmentFailureFault e && e.ClusterId == clusterId
             && (e.RemoteClusterId is null || e.RemoteClusterId == remoteClusterId) && nowNs >= e.FromNs && nowNs < e.UntilNs);
 
+    /// <summary>Whether a control-plane exchange from one cluster to another fails with an error now.</summary>
+    /// <param name="clusterId">Local cluster.</param>
+    /// <param name="remoteClusterId">Remote cluster.</param>
+    /// <param name="message">The exchange.</param>
+    /// <param name="nowNs">Virtual time.</param>
+    /// <returns>True to fail it.</returns>
+    public bool IsControlPlaneFailing(ulong clusterId, ulong remoteClusterId, ControlMessageKind message, long nowNs) =>
+        Plan.Script.Any(f => f is ControlPlaneErrorFault e && e.ClusterId == clusterId && e.Message == message
+            && (e.RemoteClusterId is null || e.RemoteClusterId == remoteClusterId) && nowNs >= e.FromNs && nowNs < e.UntilNs);
+
+    /// <summary>Whether an NPU ignores requests issued now.</summary>
+    /// <param name="npu">NPU id.</param>
+    /// <param name="nowNs">Virtual time.</param>
+    /// <returns>True when it never answers.</returns>
+    public bool IsDeviceUnresponsive(int npu, long nowNs) =>
+        Plan.Script.Any(f => f is DeviceUnresponsiveFault d && d.Npu == npu && nowNs >= d.FromNs && nowNs < d.UntilNs);
+
+    /// <summary>Whether closing the connection of an unlink by a cluster fails now.</summary>
+    /// <param name="clusterId">The unlinking cluster.</param>
+    /// <param name="nowNs">Virtual time.</param>
+    /// <returns>True to fail the close.</returns>
+    public bool IsUnlinkCloseFailing(ulong clusterId, long nowNs) =>
+        Plan.Script.Any(f => f is UnlinkCloseFailureFault u && u.ClusterId == clusterId && nowNs >= u.FromNs && nowNs < u.UntilNs);
+
+    /// <summary>The runtime error a transfer by a cluster completing now fails with, or null.</summary>
+    /// <param name="clusterId">The transferring cluster.</param>
+    /// <param name="nowNs">Virtual time.</param>
+    /// <returns>The raw code, or null.</returns>
+    public uint? TransferErrorCode(ulong clusterId, long nowNs) =>
+        Plan.Script.OfType<TransferErrorFault>().FirstOrDefault(t => t.ClusterId == clusterId && nowNs >= t.FromNs && nowNs < t.UntilNs)?.Code;
+
     /// <summary>Whether a cluster is down now.</summary>
     /// <param name="clusterId">Cluster id.</param>
     /// <param name="nowNs">Virtual time.</param>

@@ -13,6 +13,9 @@ namespace LlmDataDist.Simulator;
 /// <param name="Origin">How the plan was made, e.g. <c>Chaos(seed=42)</c>, for replay.</param>
 public sealed record FaultPlan(Ratio TransferDrop, IReadOnlyList<ScheduledFault> Script, string Origin = "scripted")
 {
+    // Seeds the stream of the fault kinds added to Chaos after its first version (issue 8).
+    private const ulong LaterKindsSalt = 0x9E3779B97F4A7C15;
+
     /// <summary>No faults at all.</summary>
     public static FaultPlan None { get; } = new(Ratio.Zero, [], "none");
 
@@ -23,7 +26,9 @@ public sealed record FaultPlan(Ratio TransferDrop, IReadOnlyList<ScheduledFault>
 
     /// <summary>
     /// A random plan for swarm testing: each fault kind is enabled with probability 1/2, then its parameters are
-    /// drawn. Only <paramref name="seed"/> and the other arguments decide the plan, so the same call replays it.
+    /// drawn: transfer drops, link down, flapping, latency spikes, slow devices, allocation failures, refused link
+    /// set-ups and crashes (with clusters), then, from a second stream so earlier seeds keep their faults, control-plane
+    /// connection errors, an unresponsive device, unlink close failures and raw ACL transfer errors. Only <paramref name="seed"/> and the other arguments decide the plan, so the same call replays it.
     /// </summary>
     /// <param name="seed">The plan's seed.</param>
     /// <param name="npuCount">NPUs that faults may target (ids 0 .. npuCount-1).</param>
@@ -90,6 +95,38 @@ public sealed record FaultPlan(Ratio TransferDrop, IReadOnlyList<ScheduledFault>
             var at = Within(horizonNs);
             var restart = r.Chance(half) ? at + 1 + Within(horizonNs / 4) : long.MaxValue;
             script.Add(new ClusterCrashFault(clusterIds[(int)r.Below((ulong)clusterIds.Count)], at, restart));
+        }
+
+        // Kinds added later draw from a stream of their own, so every seed keeps exactly the faults it drew before and
+        // only gains the new kinds (a seed's old failures still reproduce with the same faults in place).
+        var later = new SimRandom(seed ^ LaterKindsSalt);
+        long LaterWithin(long span) => (long)later.Below((ulong)Math.Max(1, span));
+        ulong LaterCluster() => clusterIds[(int)later.Below((ulong)clusterIds.Count)];
+        if (clusterIds.Count > 0 && later.Chance(half))
+        {
+            var from = LaterWithin(horizonNs);
+            var remote = later.Chance(half) ? (ulong?)null : LaterCluster();
+            var message = later.Chance(half) ? ControlMessageKind.Handshake : ControlMessageKind.UnlinkNotice;
+            script.Add(new ControlPlaneErrorFault(LaterCluster(), remote, message, from, from + 1 + LaterWithin(horizonNs / 4)));
+        }
+
+        if (later.Chance(half))
+        {
+            var from = LaterWithin(horizonNs);
+            script.Add(new DeviceUnresponsiveFault((int)later.Below((ulong)npuCount), from, from + 1 + LaterWithin(horizonNs / 4)));
+        }
+
+        if (clusterIds.Count > 0 && later.Chance(half))
+        {
+            var from = LaterWithin(horizonNs);
+            script.Add(new UnlinkCloseFailureFault(LaterCluster(), from, from + 1 + LaterWithin(horizonNs / 4)));
+        }
+
+        if (clusterIds.Count > 0 && later.Chance(half))
+        {
+            var from = LaterWithin(horizonNs);
+            var code = TransferErrorFault.AclRuntimeCodes[(int)later.Below((ulong)TransferErrorFault.AclRuntimeCodes.Count)];
+            script.Add(new TransferErrorFault(LaterCluster(), code, from, from + 1 + LaterWithin(horizonNs / 4)));
         }
 
         var origin = string.Create(CultureInfo.InvariantCulture,

@@ -13,7 +13,8 @@ public sealed class MemorySpace
     /// <summary>Alignment of every buffer (CE <c>kMemAlign</c>).</summary>
     public const long AlignmentBytes = 512;
 
-    // Both sorted by offset. Lists, not trees: O(n) inserts are memmoves, and n is the number of live caches.
+    // Both sorted by offset. Lists, not trees: lookups are binary searches, and a cache's buffers are freed in one
+    // compaction pass (FreeAll), so a cache of n tensors allocates and frees in O(n), not O(n²) shifts.
     private readonly List<(long Offset, long Length)> _free = [];
     private readonly List<SimBuffer> _buffers = [];
     private readonly FaultInjector? _faults;
@@ -72,6 +73,10 @@ public sealed class MemorySpace
     /// <summary>Live buffers in address order.</summary>
     public IReadOnlyList<SimBuffer> Buffers => _buffers;
 
+    /// <summary>Bookkeeping steps so far: list entries shifted by inserts and removals, and entries scanned. A cost
+    /// measure for scaling tests (operation counts, not wall time).</summary>
+    public long BookkeepingSteps { get; private set; }
+
     /// <summary>Allocates <paramref name="sizeBytes"/> at the lowest free aligned address that fits. Bytes start zeroed
     /// (the hardware leaves them unspecified; zero keeps runs reproducible).</summary>
     /// <param name="sizeBytes">Positive size.</param>
@@ -90,6 +95,7 @@ public sealed class MemorySpace
 
         var reserved = sizeBytes > CapacityBytes ? long.MaxValue : (sizeBytes + AlignmentBytes - 1) / AlignmentBytes * AlignmentBytes;
         var slot = _free.FindIndex(f => f.Length >= reserved);
+        BookkeepingSteps += slot < 0 ? _free.Count : slot + 1;
         if (slot < 0)
         {
             return Traced(new AllocationResult(AllocationStatus.OutOfMemory, null), sizeBytes, tag);
@@ -112,7 +118,9 @@ public sealed class MemorySpace
 
         var bytes = MetadataOnly ? null : MemoryOwner<byte>.Allocate((int)sizeBytes, AllocationMode.Clear);
         var buffer = new SimBuffer(this, ordinal, offset, sizeBytes, reserved, tag, bytes);
-        _buffers.Insert(LowerBound(offset), buffer);
+        var at = LowerBound(offset);
+        BookkeepingSteps += _buffers.Count - at + 1;
+        _buffers.Insert(at, buffer);
         UsedBytes += reserved;
         return Traced(new AllocationResult(AllocationStatus.Success, buffer), sizeBytes, tag);
     }
@@ -129,13 +137,79 @@ public sealed class MemorySpace
             return false;
         }
 
-        _buffers.RemoveAt(LowerBound(buffer.Offset));
+        var at = LowerBound(buffer.Offset);
+        BookkeepingSteps += _buffers.Count - at;
+        _buffers.RemoveAt(at);
+        Released(buffer);
+        InsertFree(buffer.Offset, buffer.ReservedBytes);
+        return true;
+    }
+
+    /// <summary>Frees many buffers of this space at once (a cache's tensors): one compaction pass over the buffer list
+    /// and one free-list insertion per contiguous run, so the cost is linear in the buffers, where freeing them one by
+    /// one shifts the list once per buffer. Traces a Free per buffer, in the order given.</summary>
+    /// <param name="buffers">The buffers; ones that are not live buffers of this space are skipped.</param>
+    /// <returns>How many were freed.</returns>
+    public int FreeAll(IReadOnlyList<SimBuffer> buffers)
+    {
+        ArgumentNullException.ThrowIfNull(buffers);
+        _loop?.AssertOnLoopThread();
+        var freed = new List<SimBuffer>(buffers.Count);
+        var first = _buffers.Count;
+        foreach (var buffer in buffers)
+        {
+            if (buffer.Space == this && buffer.IsLive)
+            {
+                first = Math.Min(first, LowerBound(buffer.Offset));
+                Released(buffer); // not live any more: the compaction below drops it, a duplicate in the list is skipped
+                freed.Add(buffer);
+            }
+        }
+
+        if (freed.Count == 0)
+        {
+            return 0;
+        }
+
+        // Compact from the lowest freed index: every later live buffer moves down once.
+        var write = first;
+        for (var read = first; read < _buffers.Count; read++)
+        {
+            if (_buffers[read].IsLive)
+            {
+                _buffers[write++] = _buffers[read];
+            }
+        }
+
+        BookkeepingSteps += _buffers.Count - first;
+        _buffers.RemoveRange(write, _buffers.Count - write);
+
+        // Return the ranges to the free list, merging runs of adjacent buffers first.
+        freed.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
+        BookkeepingSteps += freed.Count;
+        var (runOffset, runLength) = (freed[0].Offset, freed[0].ReservedBytes);
+        for (var i = 1; i < freed.Count; i++)
+        {
+            if (runOffset + runLength == freed[i].Offset)
+            {
+                runLength += freed[i].ReservedBytes;
+                continue;
+            }
+
+            InsertFree(runOffset, runLength);
+            (runOffset, runLength) = (freed[i].Offset, freed[i].ReservedBytes);
+        }
+
+        InsertFree(runOffset, runLength);
+        return freed.Count;
+    }
+
+    private void Released(SimBuffer buffer)
+    {
         buffer.Release();
         UsedBytes -= buffer.ReservedBytes;
-        InsertFree(buffer.Offset, buffer.ReservedBytes);
         _trace?.Instant(_loop?.NowNs ?? 0, "memory", "Free", _actor,
             ("address", Hex(buffer.Address)), ("bytes", Text(buffer.SizeBytes)), ("id", Text(buffer.Id)));
-        return true;
     }
 
     /// <summary>Resolves an address, interior pointers included, to a live buffer and an offset inside it.</summary>
@@ -204,11 +278,22 @@ public sealed class MemorySpace
 
     private void InsertFree(long offset, long length)
     {
-        var i = 0;
-        while (i < _free.Count && _free[i].Offset < offset)
+        // First free range at or after the offset (binary search: the list is sorted and disjoint).
+        int i = 0, hi = _free.Count;
+        while (i < hi)
         {
-            i++;
+            var mid = (i + hi) >>> 1;
+            if (_free[mid].Offset < offset)
+            {
+                i = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
         }
+
+        BookkeepingSteps += _free.Count - i + 1;
 
         // Coalesce with the neighbours, so fragmentation only comes from live buffers.
         if (i > 0 && _free[i - 1].Offset + _free[i - 1].Length == offset)

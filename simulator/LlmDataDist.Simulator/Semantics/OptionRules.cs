@@ -49,14 +49,9 @@ public static class OptionRules
             }
 
             long? pool = null;
-            if (options.TryGetValue(LlmOptionKeys.BufPoolCfg, out var poolText))
+            if (options.TryGetValue(LlmOptionKeys.BufPoolCfg, out var poolText) && !TryParseBufPoolCfg(poolText, out pool))
             {
-                if (!TryParsePoolSize(poolText, out var size))
-                {
-                    return LlmStatus.ParamInvalid;
-                }
-
-                pool = size;
+                return LlmStatus.ParamInvalid;
             }
 
             var switchRole = false;
@@ -183,26 +178,91 @@ public static class OptionRules
         return text.Length > 0 && text.All(char.IsAsciiDigit) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out waitMs);
     }
 
-    private static bool TryParsePoolSize(string text, out long size)
+    /// <summary>One place for every llm.BufPoolCfg rule of §7.</summary>
+    /// <remarks>
+    /// The engine rejects: an empty string, invalid JSON, <c>{}</c>, and a <c>buf_pool_size</c> that is not a positive
+    /// integer that fits (0, negative, fractional, a string, too large). A value with <c>buf_cfg</c> and no
+    /// <c>buf_pool_size</c> is accepted: the pool keeps its default size. The <c>buf_cfg</c> tier rules are the docs'
+    /// (the engine's statuses for them are unconfirmed, §13.5): the simulator answers PARAM_INVALID as the reference
+    /// recommends. Choices where the reference is silent: a JSON value that is not an object, or an object with neither
+    /// key, is rejected like <c>{}</c>.
+    /// </remarks>
+    /// <param name="text">The option's value.</param>
+    /// <param name="poolBytes">buf_pool_size, or null for the engine default.</param>
+    /// <returns>Whether the value is accepted.</returns>
+    private static bool TryParseBufPoolCfg(string text, out long? poolBytes)
     {
-        size = 0;
+        poolBytes = null;
         try
         {
             using var document = JsonDocument.Parse(text);
-            if (document.RootElement.ValueKind != JsonValueKind.Object
-                || !document.RootElement.TryGetProperty("buf_pool_size", out var value)
-                || value.ValueKind != JsonValueKind.Number
-                || !value.TryGetInt64(out size))
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
             {
                 return false;
             }
 
-            return size > 0;
+            var hasSize = root.TryGetProperty("buf_pool_size", out var size);
+            var hasTiers = root.TryGetProperty("buf_cfg", out var tiers);
+            if (!hasSize && !hasTiers)
+            {
+                return false;
+            }
+
+            if (hasSize)
+            {
+                if (size.ValueKind != JsonValueKind.Number || !size.TryGetInt64(out var bytes) || bytes <= 0)
+                {
+                    return false;
+                }
+
+                poolBytes = bytes;
+            }
+
+            return !hasTiers || AreValidTiers(tiers);
         }
         catch (JsonException)
         {
             return false;
         }
+    }
+
+    /// <summary>The docs' buf_cfg rules: total_size a multiple of 2 MiB and of blk_size, at most 0xFFFFFFFF; blk_size a
+    /// power of two in (0, 2 MiB] and at most max_buf_size; max_buf_size below total_size and strictly increasing.</summary>
+    private static bool AreValidTiers(JsonElement tiers)
+    {
+        const long TwoMiB = 2L << 20;
+        if (tiers.ValueKind != JsonValueKind.Array)
+        {
+            return false;
+        }
+
+        long previousMax = -1;
+        foreach (var tier in tiers.EnumerateArray())
+        {
+            if (tier.ValueKind != JsonValueKind.Object
+                || !TryGetCount(tier, "total_size", out var total) || !TryGetCount(tier, "blk_size", out var block) || !TryGetCount(tier, "max_buf_size", out var max))
+            {
+                return false;
+            }
+
+            var blockOk = block > 0 && block <= TwoMiB && (block & (block - 1)) == 0 && block <= max;
+            var totalOk = total % TwoMiB == 0 && total % Math.Max(block, 1) == 0 && total <= uint.MaxValue;
+            if (!blockOk || !totalOk || max >= total || max <= previousMax)
+            {
+                return false;
+            }
+
+            previousMax = max;
+        }
+
+        return true;
+    }
+
+    private static bool TryGetCount(JsonElement tier, string name, out long value)
+    {
+        value = 0;
+        return tier.TryGetProperty(name, out var element) && element.ValueKind == JsonValueKind.Number && element.TryGetInt64(out value) && value >= 0;
     }
 
     private static bool IsJson(string text)

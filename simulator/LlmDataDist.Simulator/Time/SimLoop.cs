@@ -39,6 +39,13 @@ public sealed class SimLoop : SynchronizationContext
     private int _runningThreadId;
     private string? _foreignWork;
 
+    // Set when work from another thread reaches the loop; an idle loop waits on it briefly before calling the run a deadlock.
+    private readonly object _foreignGate = new();
+
+    /// <summary>How long an idle loop waits, in wall time, for escaped work to show itself before it reports a deadlock.
+    /// Only a run that is already failing waits: a healthy run never idles, so its outcome never depends on it.</summary>
+    public static readonly TimeSpan ForeignWorkGrace = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Creates a loop at virtual time zero.</summary>
     /// <param name="stepsMax">How many events one run may execute before it fails as a livelock.</param>
     public SimLoop(long stepsMax = StepsMaxDefault)
@@ -86,9 +93,36 @@ public sealed class SimLoop : SynchronizationContext
     {
         if (!IsOnLoopThread)
         {
+            var message = $"{caller} was called on thread {Environment.CurrentManagedThreadId}, off the simulation loop thread " +
+                $"{Volatile.Read(ref _runningThreadId)}: some work escaped the loop (Task.Run, ContinueWith on the thread pool, " +
+                "ConfigureAwait on a foreign task, a real timer?)";
+            ReportForeignWork(message); // the run fails as ForeignThread even if the escaped code swallows this exception
+            throw new InvalidOperationException(message);
+        }
+    }
+
+    /// <summary>Throws at once when a simulated operation is started outside a run (it would wait for virtual time that
+    /// never passes) or on another thread during one.</summary>
+    /// <param name="operation">What was called, for the message.</param>
+    /// <exception cref="InvalidOperationException">Not inside a run on the loop thread.</exception>
+    public void AssertInsideRun(string operation)
+    {
+        if (!IsRunning)
+        {
             throw new InvalidOperationException(
-                $"{caller} was called on thread {Environment.CurrentManagedThreadId}, off the simulation loop thread " +
-                $"{Volatile.Read(ref _runningThreadId)}: some work escaped the loop (Task.Run, ConfigureAwait on a foreign task, a real timer?)");
+                $"{operation} was called outside a simulation run: simulated calls take virtual time, which passes only while " +
+                "the world runs. Make the call inside world.Run(async () => { ... }) (or SimulationRunner.Run).");
+        }
+
+        AssertOnLoopThread(operation);
+    }
+
+    private void ReportForeignWork(string what)
+    {
+        Interlocked.CompareExchange(ref _foreignWork, what, null);
+        lock (_foreignGate)
+        {
+            Monitor.PulseAll(_foreignGate);
         }
     }
 
@@ -163,7 +197,7 @@ public sealed class SimLoop : SynchronizationContext
         if (!IsOnLoopThread)
         {
             // The queue is single-threaded: remember the escape and fail the run at its next step.
-            Interlocked.CompareExchange(ref _foreignWork, $"a callback was posted from thread {Environment.CurrentManagedThreadId}", null);
+            ReportForeignWork($"a callback was posted from thread {Environment.CurrentManagedThreadId} (work escaped the loop: Task.Run, ContinueWith on the thread pool?)");
             return;
         }
 
@@ -271,6 +305,14 @@ public sealed class SimLoop : SynchronizationContext
 
                 if (!_events.TryDequeue(out var next, out var key))
                 {
+                    // Idle but not done: either a real deadlock, or the scenario awaits work that escaped to another
+                    // thread and has not come back yet. Give escaped work a moment to show itself, so it is reported as
+                    // what it is (ForeignThread) instead of a deadlock.
+                    if (AwaitForeignWork() is { } escaped)
+                    {
+                        throw Failure(SimulationFailureKind.ForeignThread, escaped);
+                    }
+
                     throw Failure(SimulationFailureKind.Deadlock, "no event is queued");
                 }
 
@@ -305,6 +347,19 @@ public sealed class SimLoop : SynchronizationContext
             SetSynchronizationContext(saved);
             Volatile.Write(ref _runningThreadId, 0);
         }
+    }
+
+    private string? AwaitForeignWork()
+    {
+        lock (_foreignGate)
+        {
+            if (Volatile.Read(ref _foreignWork) is null)
+            {
+                Monitor.Wait(_foreignGate, ForeignWorkGrace);
+            }
+        }
+
+        return Volatile.Read(ref _foreignWork);
     }
 
     private SimulationFailureException Failure(SimulationFailureKind kind, string detail, Exception? inner = null)

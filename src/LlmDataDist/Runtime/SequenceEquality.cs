@@ -67,7 +67,12 @@ internal static class SequenceEquality
         return hash.ToHashCode();
     }
 
-    /// <summary>Prints the items as <c>[a, b, c]</c>, for readable records in test failures.</summary>
+    /// <summary>Items <see cref="Print"/> writes out before it only counts the rest.</summary>
+    public const int PrintedItemsMax = 16;
+
+    /// <summary>Prints the items as <c>[a, b, c]</c>, for readable records in test failures. Long sequences stay short:
+    /// the first <see cref="PrintedItemsMax"/> items, then the total, e.g. <c>[1, 2, …, 16, … (1000000 items)]</c>, so
+    /// the <c>ToString()</c> of a cache with a million tensors is a line, not megabytes.</summary>
     /// <param name="items">The sequence.</param>
     /// <returns>The text.</returns>
     public static string Print(IEnumerable? items)
@@ -78,12 +83,26 @@ internal static class SequenceEquality
         }
 
         var sb = new StringBuilder("[");
-        var first = true;
+        var count = 0;
         foreach (var item in items)
         {
-            sb.Append(first ? string.Empty : ", ");
-            sb.Append(item is IEnumerable nested and not string ? Print(nested) : item?.ToString());
-            first = false;
+            if (count < PrintedItemsMax)
+            {
+                sb.Append(count == 0 ? string.Empty : ", ");
+                sb.Append(item is IEnumerable nested and not string ? Print(nested) : item?.ToString());
+            }
+            else if (items is ICollection collection)
+            {
+                count = collection.Count; // known size: no need to walk the rest
+                break;
+            }
+
+            count++;
+        }
+
+        if (count > PrintedItemsMax)
+        {
+            sb.Append(", … (").Append(count.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(" items)");
         }
 
         return sb.Append(']').ToString();

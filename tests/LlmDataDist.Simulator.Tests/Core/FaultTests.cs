@@ -16,13 +16,46 @@ public class FaultTests
         Assert.True(plans.Select(p => p.ToString()).Distinct().Count() > 60);
         // Swarm testing: every kind is enabled in some plans and disabled in others.
         foreach (var kind in new[] { typeof(LinkDownFault), typeof(LinkFlapFault), typeof(LatencySpikeFault), typeof(SlowDeviceFault),
-                     typeof(AllocationFailureFault), typeof(LinkEstablishmentFailureFault), typeof(ClusterCrashFault) })
+                     typeof(AllocationFailureFault), typeof(LinkEstablishmentFailureFault), typeof(ClusterCrashFault),
+                     typeof(ControlPlaneErrorFault), typeof(DeviceUnresponsiveFault), typeof(UnlinkCloseFailureFault), typeof(TransferErrorFault) })
         {
             var with = plans.Count(p => p.Script.Any(f => f.GetType() == kind));
             Assert.InRange(with, 10, 54);
         }
 
         Assert.InRange(plans.Count(p => !p.TransferDrop.IsZero), 10, 54);
+    }
+
+    /// <summary>The kinds added later draw from a stream of their own: a seed's earlier faults stay exactly as they were
+    /// (the same kinds, in the same order, with the same parameters), followed by the new kinds.</summary>
+    [Fact]
+    public void Chaos_keeps_every_seeds_earlier_faults_and_appends_the_later_kinds()
+    {
+        Type[] later = [typeof(ControlPlaneErrorFault), typeof(DeviceUnresponsiveFault), typeof(UnlinkCloseFailureFault), typeof(TransferErrorFault)];
+        foreach (var seed in new ulong[] { 7, 583630700, 869378315 })
+        {
+            var plan = FaultPlan.Chaos(seed, 4, [1, 2, 3, 4], 60 * SimTime.NsPerMs);
+            var firstLater = plan.Script.ToList().FindIndex(f => later.Contains(f.GetType()));
+            Assert.True(firstLater < 0 || plan.Script.Skip(firstLater).All(f => later.Contains(f.GetType())), plan.ToString());
+        }
+
+        // Seed 869378315 as the sweep that found it printed its plan (issue 8), before the later kinds existed.
+        var found = FaultPlan.Chaos(869378315, 2, [1, 2], 60 * SimTime.NsPerMs).Script.Where(f => !later.Contains(f.GetType()));
+        Assert.Equal(
+            [new SlowDeviceFault(0, new Ratio(5, 1), 4180011, 11178137), new AllocationFailureFault(0, 11), new LinkEstablishmentFailureFault(1, 1, 36521296, 50225510), new ClusterCrashFault(2, 3000009, 3401790)],
+            found);
+    }
+
+    [Fact]
+    public void The_new_fault_kinds_print_for_replay()
+    {
+        var plan = FaultPlan.Scripted(new ControlPlaneErrorFault(1, 2, ControlMessageKind.UnlinkNotice, 10, 20), new DeviceUnresponsiveFault(3, 5),
+            new UnlinkCloseFailureFault(2), new TransferErrorFault(1, 507053));
+        var text = plan.ToString();
+        Assert.Contains("ControlPlaneErrorFault { ClusterId = 1, RemoteClusterId = 2, Message = UnlinkNotice, FromNs = 10, UntilNs = 20 }", text, StringComparison.Ordinal);
+        Assert.Contains("DeviceUnresponsiveFault { Npu = 3, FromNs = 5", text, StringComparison.Ordinal);
+        Assert.Contains("UnlinkCloseFailureFault { ClusterId = 2", text, StringComparison.Ordinal);
+        Assert.Contains("TransferErrorFault { ClusterId = 1, Code = 507053", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -71,6 +71,35 @@ public class OptionRulesTests
     public void Ce_rejects_malformed_buffer_pool_configs(string json) =>
         Assert.Equal(LlmStatus.ParamInvalid, Init(EngineProfile.CE, LlmRole.Decoder, ("llm.DeviceId", "0"), ("llm.BufPoolCfg", json)));
 
+    /// <summary>The docs' buf_cfg tier rules (§7); the engine's status for a violation is unconfirmed (§13.5), the
+    /// simulator answers PARAM_INVALID as the reference recommends.</summary>
+    [Theory]
+    [InlineData("{\"buf_cfg\": [{\"total_size\": 4194304, \"blk_size\": 256, \"max_buf_size\": 1024}]}", true)]
+    [InlineData("{\"buf_pool_size\": 8388608, \"buf_cfg\": [{\"total_size\": 4194304, \"blk_size\": 256, \"max_buf_size\": 1024}, {\"total_size\": 2097152, \"blk_size\": 1024, \"max_buf_size\": 4096}]}", true)]
+    [InlineData("{\"buf_cfg\": [{\"total_size\": 4194305, \"blk_size\": 256, \"max_buf_size\": 1024}]}", false)] // not a multiple of 2 MiB
+    [InlineData("{\"buf_cfg\": [{\"total_size\": 4194304, \"blk_size\": 384, \"max_buf_size\": 1024}]}", false)] // not a power of two
+    [InlineData("{\"buf_cfg\": [{\"total_size\": 4194304, \"blk_size\": 4194304, \"max_buf_size\": 8388608}]}", false)] // block over 2 MiB
+    [InlineData("{\"buf_cfg\": [{\"total_size\": 4194304, \"blk_size\": 2048, \"max_buf_size\": 1024}]}", false)] // block over max
+    [InlineData("{\"buf_cfg\": [{\"total_size\": 2097152, \"blk_size\": 256, \"max_buf_size\": 2097152}]}", false)] // max not below total
+    [InlineData("{\"buf_cfg\": [{\"total_size\": 4194304, \"blk_size\": 256, \"max_buf_size\": 1024}, {\"total_size\": 4194304, \"blk_size\": 256, \"max_buf_size\": 1024}]}", false)] // max not increasing
+    [InlineData("{\"buf_cfg\": [{\"total_size\": 8589934592, \"blk_size\": 256, \"max_buf_size\": 1024}]}", false)] // total over 0xFFFFFFFF
+    [InlineData("{\"buf_cfg\": {}}", false)]
+    [InlineData("[]", false)]
+    [InlineData("{\"other\": 1}", false)]
+    public void Ce_buffer_pool_tiers_follow_the_documented_rules(string json, bool ok) =>
+        Assert.Equal(ok ? LlmStatus.Success : LlmStatus.ParamInvalid, Init(EngineProfile.CE, LlmRole.Decoder, ("llm.DeviceId", "0"), ("llm.BufPoolCfg", json)));
+
+    [Fact]
+    public void Ce_buffer_pool_without_a_size_keeps_the_default_pool()
+    {
+        OptionRules.ParseInitialize(EngineProfile.CE, LlmRole.Decoder, new Dictionary<string, string>
+        {
+            ["llm.DeviceId"] = "0",
+            ["llm.BufPoolCfg"] = "{\"buf_cfg\": [{\"total_size\": 4194304, \"blk_size\": 256, \"max_buf_size\": 1024}]}",
+        }, out var parsed);
+        Assert.Null(parsed!.BufPoolBytes);
+    }
+
     [Fact]
     public void Hx_ignores_the_buffer_pool_and_switch_role_options()
     {

@@ -1,3 +1,4 @@
+using Xunit.Abstractions;
 using LlmDataDist.Simulator;
 using LlmDataDist.Simulator.Semantics;
 
@@ -11,11 +12,12 @@ namespace LlmDataDist.Testing.Tests.Faults;
 /// completes every kind of transfer. CI runs <see cref="CiSeeds"/>; <c>SIM_SWEEP=1</c> adds 200 fresh seeds per case,
 /// <c>SIM_SEED=n</c> replays one. A failure starts with <c>seed=… plan=…</c> and the replay command.
 /// </summary>
-public sealed class FaultProperties
+public sealed class FaultProperties(ITestOutputHelper output)
 {
     /// <summary>The fixed CI list: 1..40, then every seed that ever failed (583630700: the per-layer push budget, see
-    /// a per-layer push budget, since fixed; 1293777404: four dropped liveness attempts in a row, now twelve allowed).</summary>
-    public static readonly IReadOnlyList<ulong> CiSeeds = [.. Enumerable.Range(1, 40).Select(i => (ulong)i), 583630700, 1293777404];
+    /// a per-layer push budget, since fixed; 1293777404: four dropped liveness attempts in a row, now twelve allowed;
+    /// 869378315: HX, the linking instance crashed during its own handshake and the handshake read its cleared options).</summary>
+    public static readonly IReadOnlyList<ulong> CiSeeds = [.. Enumerable.Range(1, 40).Select(i => (ulong)i), 583630700, 1293777404, 869378315];
 
     public const int Rounds = 30;
 
@@ -32,6 +34,8 @@ public sealed class FaultProperties
         var results = SimulationRunner.RunSeeds(CiSeeds, profile, sim => new ChaosWorkload(sim, Rounds).RunAsync(), settings);
 
         Assert.NotEmpty(results);
+        output.WriteLine(SimulationFailedException.SweepLine([], results.Count)); // the sweep's count, for the record
+
     }
 
     /// <summary>The CI seeds do break things, so the safety properties above are not vacuous: over the list, transfers

@@ -97,17 +97,21 @@ public sealed class RunnerTests
     }
 
     [Fact]
-    public void RunSeeds_runs_the_ci_list_and_stops_at_the_first_failing_seed()
+    public void RunSeeds_runs_every_seed_and_reports_all_failing_seeds_with_a_count_at_the_end()
     {
         var ran = new List<ulong>();
-        var ex = Assert.Throws<SimulationFailedException>(() => SimulationRunner.RunSeeds([5, 6, 7, 8], EngineProfile.CE, sim =>
+        var ex = Assert.Throws<SimulationFailedException>(() => SimulationRunner.RunSeeds([5, 6, 7, 8, 9], EngineProfile.CE, sim =>
         {
             ran.Add(sim.Seed);
-            return sim.Seed == 7 ? throw new InvalidOperationException("seven") : Task.CompletedTask;
+            return sim.Seed is 6 or 8 ? throw new InvalidOperationException("even") : Task.CompletedTask;
         }, SimulationSettings.Default.WithEnvironment(SimulationEnvironment.None)));
 
-        Assert.Equal([5UL, 6, 7], ran);
-        Assert.Equal(7UL, ex.Seed);
+        Assert.Equal([5UL, 6, 7, 8, 9], ran);
+        Assert.Equal(6UL, ex.Seed);
+        Assert.Equal([6UL, 8], ex.FailingSeeds);
+        Assert.Equal(5, ex.SeedsRun);
+        Assert.StartsWith("seed=6 plan=", ex.Message, StringComparison.Ordinal);
+        Assert.EndsWith("sweep: 2 of 5 seeds failed: 6, 8", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

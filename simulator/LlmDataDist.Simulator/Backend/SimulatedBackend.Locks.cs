@@ -1,0 +1,159 @@
+using LlmDataDist.Simulator.Semantics;
+
+namespace LlmDataDist.Simulator.Backend;
+
+// Reference §10, modelled as explicit locks in virtual time instead of shared bandwidth:
+// CE: each kind of device request (pull, push, allocate, deallocate, switch role) is served one at a time per instance,
+//     different kinds overlap; a link is one lock for both directions. A transfer over a link held by the peer's
+//     request, or that cannot take the link before its timeout, gets LINK_BUSY. A request still queued when its
+//     llm.SyncKvCacheWaitTime budget ends, or sent to a device that never answers, gets WAIT_PROC_TIMEOUT.
+// HX: pull and push over one link are serialised by that side's per-link lock; all pushes of an instance are
+//     serialised; pulls over different links run concurrently. A lock not taken before the call's budget ends gets the
+//     engine's timeout (HX has no LINK_BUSY).
+public sealed partial class SimulatedBackend
+{
+    private readonly Dictionary<DeviceRequestKind, SimLock> _deviceQueues = [];
+    private SimLock? _pushLock;
+    private long _requestSeq;
+
+    /// <summary>The kinds of CE device request, each served one at a time per instance.</summary>
+    private enum DeviceRequestKind
+    {
+        Pull,
+        Push,
+        Allocate,
+        Deallocate,
+        SwitchRole,
+    }
+
+    private SimLock DeviceQueue(DeviceRequestKind kind)
+    {
+        if (!_deviceQueues.TryGetValue(kind, out var queue))
+        {
+            _deviceQueues[kind] = queue = new SimLock(_fabric.Loop, $"cluster {ClusterId} {kind} device requests");
+        }
+
+        return queue;
+    }
+
+    private SimLock PushLock => _pushLock ??= new SimLock(_fabric.Loop, $"cluster {ClusterId} push lock");
+
+    /// <summary>The locks one call holds, released together when it ends; it is also the holder the locks report.</summary>
+    private sealed class HeldLocks(SimulatedBackend owner, string what) : IDisposable
+    {
+        private readonly List<SimLock> _locks = [];
+
+        public SimulatedBackend Owner { get; } = owner;
+
+        public bool Holds(SimLock simLock) => _locks.Contains(simLock);
+
+        public void Add(SimLock simLock) => _locks.Add(simLock);
+
+        public void Dispose()
+        {
+            for (var i = _locks.Count - 1; i >= 0; i--)
+            {
+                _locks[i].Release(this);
+            }
+
+            _locks.Clear();
+        }
+
+        public override string ToString() => what;
+    }
+
+    private HeldLocks NewLocks(string operation) =>
+        new(this, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{operation} #{++_requestSeq} of cluster {ClusterId}"));
+
+    /// <summary>Whether the fault plan says one of the instance's devices never answers a request issued now.</summary>
+    private bool DeviceSilent(IEnumerable<int> npus) => _fabric.Faults is { } faults && npus.Any(n => faults.IsDeviceUnresponsive(n, _fabric.Loop.NowNs));
+
+    /// <summary>
+    /// CE: one device request of a kind, bounded by llm.SyncKvCacheWaitTime: it waits behind earlier requests of its
+    /// kind, then the device runs <paramref name="work"/>. Still queued at the deadline, or sent to a device that never
+    /// answers: WAIT_PROC_TIMEOUT (nothing done). Uncontended and fault-free, it completes at once.
+    /// </summary>
+    private async Task<T> DeviceRequestAsync<T>(DeviceRequestKind kind, Func<T> work, Func<LlmStatus, T> fail, CancellationToken cancellationToken)
+    {
+        var me = _incarnation;
+        var deadline = CallDeadlineNs();
+        using var held = NewLocks(kind.ToString());
+        var queue = DeviceQueue(kind);
+        if (!await queue.AcquireAsync(held, deadline, cancellationToken).ConfigureAwait(false))
+        {
+            return fail(Ended(me) ? LlmStatus.Failed : LlmStatus.WaitProcTimeout);
+        }
+
+        held.Add(queue);
+        if (Ended(me))
+        {
+            return fail(LlmStatus.Failed);
+        }
+
+        if (DeviceSilent(_npus))
+        {
+            TraceFault("DeviceUnresponsive", kind.ToString());
+            await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
+            return fail(Ended(me) ? LlmStatus.Failed : LlmStatus.WaitProcTimeout);
+        }
+
+        return work();
+    }
+
+    /// <summary>
+    /// Takes the locks a transfer needs before its bytes may move (§10). CE: its kind's device queue, then the link
+    /// (LINK_BUSY when the peer's request holds it or it stays taken until the deadline); per layer of a push. HX: the
+    /// instance's push lock (pushes) and this side's link lock, once per call. SUCCESS, or the transfer's status.
+    /// </summary>
+    private async Task<LlmStatus> TakeTransferLocksAsync(LinkRecord record, bool pull, long deadline, HeldLocks held, CancellationToken cancellationToken)
+    {
+        if (Profile == EngineProfile.CE)
+        {
+            var queue = DeviceQueue(pull ? DeviceRequestKind.Pull : DeviceRequestKind.Push);
+            if (!await queue.AcquireAsync(held, deadline, cancellationToken).ConfigureAwait(false))
+            {
+                return LlmStatus.WaitProcTimeout; // the host stopped waiting before the device took the request
+            }
+
+            held.Add(queue);
+            if (record.Lock.Holder is HeldLocks holder && holder.Owner != this)
+            {
+                return LlmStatus.LinkBusy; // busy serving the peer's request
+            }
+
+            if (!await record.Lock.AcquireAsync(held, deadline, cancellationToken).ConfigureAwait(false))
+            {
+                return LlmStatus.LinkBusy; // could not take the link before the timeout
+            }
+
+            held.Add(record.Lock);
+            return LlmStatus.Success;
+        }
+
+        if (!pull && !held.Holds(PushLock))
+        {
+            if (!await PushLock.AcquireAsync(held, deadline, cancellationToken).ConfigureAwait(false))
+            {
+                return LlmStatus.Timeout;
+            }
+
+            held.Add(PushLock);
+        }
+
+        if (!held.Holds(record.Lock))
+        {
+            if (!await record.Lock.AcquireAsync(held, deadline, cancellationToken).ConfigureAwait(false))
+            {
+                return LlmStatus.Timeout;
+            }
+
+            held.Add(record.Lock);
+        }
+
+        return LlmStatus.Success;
+    }
+
+    private void TraceFault(string name, string detail) =>
+        _fabric.Trace?.Instant(_fabric.Loop.NowNs, "fault", name, TraceActor.World,
+            ("cluster", ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("detail", detail));
+}
