@@ -48,6 +48,12 @@ internal sealed class RunOptions
 
     public Option<bool> Bytes { get; } = new("--bytes") { Description = "move and verify real bytes (default: sizes only)" };
 
+    public Option<bool> LateLanding { get; } = new("--late-landing") { Description = "pessimistic fault: a timed-out pull keeps landing until its link is torn down" };
+
+    public Option<double?> RecoveryDelayMs { get; } = Number<double>("--recovery-delay-ms", "virtual ms from a pull's timeout to the start of its link's recovery (0)", "must be a number 0..3600000", v => double.IsFinite(v) && v is >= 0 and <= 3_600_000);
+
+    public Option<bool> NoQuarantine { get; } = new("--no-quarantine") { Description = "free a timed-out pull's decoder blocks at once (the naive scheduler) instead of after the link's teardown" };
+
     public Option<string?> Out { get; } = OutOption("where summary.json, transfers.csv, trace.json, plots and report.html go (artifacts/scenario)");
 
     public Option<bool> NoFiles { get; } = new("--no-files") { Description = "write nothing; print the summary only" };
@@ -61,7 +67,7 @@ internal sealed class RunOptions
     public IEnumerable<Option> All =>
     [
         Scenario, Seed, Topology, Servers, Prompts, Decoders, Profile, Model, Rate, Requests, DurationMs, PromptTokens, OutputTokens, Blocks,
-        Retries, Chaos, Calibration, Bytes, Out, NoFiles, MaxMemoryMb, MaxWallS, MaxTraceEvents,
+        Retries, Chaos, Calibration, Bytes, LateLanding, NoQuarantine, RecoveryDelayMs, Out, NoFiles, MaxMemoryMb, MaxWallS, MaxTraceEvents,
     ];
 
     public void AddTo(Command command)
@@ -101,6 +107,9 @@ internal sealed class RunOptions
         if (r.GetValue(Chaos) is { } chaos) { f.Faults.ChaosSeed = chaos; }
         if (r.GetValue(Bytes)) { f.Transfer.RealBytes = true; }
         if (r.GetValue(Calibration) is { } calibration) { f.Topology.CalibrationCsv = Path.GetFullPath(calibration); }
+        if (r.GetValue(LateLanding)) { f.Faults.LateLanding = true; }
+        if (r.GetValue(NoQuarantine)) { f.Transfer.Quarantine = false; }
+        if (r.GetValue(RecoveryDelayMs) is { } recoveryDelay) { f.Transfer.RecoveryDelayMs = recoveryDelay; }
     }
 
     public Limits LimitsOf(ParseResult r) => new(

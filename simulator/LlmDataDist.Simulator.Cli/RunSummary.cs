@@ -53,6 +53,14 @@ internal sealed class RunSummary
 
     public long Relinks { get; set; }
 
+    public long BlocksQuarantined { get; set; }
+
+    /// <summary>Most decoder blocks quarantined at once, as a share of every decoder pool.</summary>
+    public double QuarantinePeakPercent { get; set; }
+
+    /// <summary>Decoder pool capacity quarantine took over the run: block-time quarantined over (pool blocks × virtual time).</summary>
+    public double QuarantineCapacityPercent { get; set; }
+
     public long? Verified { get; set; }
 
     public long? Corrupted { get; set; }
@@ -138,6 +146,9 @@ internal sealed class RunSummary
             LinkDownEvents = stats.LinkDownEvents,
             RetriedPulls = result.Retries,
             Relinks = result.Relinks,
+            BlocksQuarantined = result.BlocksQuarantined,
+            QuarantinePeakPercent = 100.0 * result.QuarantinePeakBlocks / ((long)spec.Decoders * spec.BlocksPerInstance),
+            QuarantineCapacityPercent = 100.0 * result.QuarantineBlockNs / ((double)spec.Decoders * spec.BlocksPerInstance * Math.Max(1, result.VirtualNs)),
             Verified = spec.MetadataOnly ? null : stats.Verified,
             Corrupted = spec.MetadataOnly ? null : stats.Corrupted,
             VirtualS = result.VirtualNs / 1e9,
@@ -188,6 +199,7 @@ internal sealed class RunSummary
         yield return ("KV pool peak: prompts / decoders", $"{F(PromptPoolPeakPercent, "F1")} % / {F(DecoderPoolPeakPercent, "F1")} %");
         yield return ("faults: scripted, link-down events", $"{FaultsScripted}, {LinkDownEvents}");
         yield return ("retried pulls / links rebuilt", $"{RetriedPulls} / {Relinks}");
+        yield return ("blocks quarantined (peak, capacity cost)", $"{BlocksQuarantined} ({F(QuarantinePeakPercent, "F2")} % of decoder pools at peak, {F(QuarantineCapacityPercent, "F3")} % of decoder capacity)");
         if (Verified is { } verified)
         {
             yield return ("bytes verified / corrupted", $"{verified} / {Corrupted}");

@@ -67,9 +67,7 @@ namespace LlmDataDist.Generators.Emit
             if (disposer is not null)
             {
                 w.Open("try");
-                w.Line("using var call = _telemetry.Begin(" + CodeWriter.Literal(disposer.NativeName) + ");");
-                w.Line("await _backend." + disposer.ManagedName + "Async(global::System.Threading.CancellationToken.None).ConfigureAwait(false);");
-                w.Line("call.Complete(" + TypeNames.Qualified(ns, TypeNames.StatusType) + ".Success);");
+                Invoke(w, ns, CodeWriter.Literal(disposer.NativeName), "await _backend." + disposer.ManagedName + "Async(global::System.Threading.CancellationToken.None).ConfigureAwait(false)", null);
                 w.Close();
                 w.Open("finally");
                 w.Line("_backend.Dispose();");
@@ -208,23 +206,19 @@ namespace LlmDataDist.Generators.Emit
             }
 
             w.Line("cancellationToken.ThrowIfCancellationRequested();");
-            w.Line("using var call = _telemetry.Begin(" + operation + ");");
             var invoke = "await _backend." + method.ManagedName + "Async(" + string.Join(", ", callArgs.Concat(new[] { "cancellationToken" })) + ").ConfigureAwait(false)";
             if (!method.ReturnsStatus)
             {
-                w.Line(invoke + ";");
-                w.Line("call.Complete(" + TypeNames.Qualified(ns, TypeNames.StatusType) + ".Success);");
+                Invoke(w, ns, operation, invoke, null);
             }
             else if (outs.Count == 0)
             {
-                w.Line("var status = " + invoke + ";");
-                w.Line("call.Complete(status);");
+                Invoke(w, ns, operation, invoke, "status");
                 w.Line("global::" + ns + ".LlmDataDistException.ThrowIfFailed(status, " + operation + ");");
             }
             else
             {
-                w.Line("var result = " + invoke + ";");
-                w.Line("call.Complete(result.Status);");
+                Invoke(w, ns, operation, invoke, "result", TypeNames.Qualified(ns, ContractEmitter.ResultName(method)));
                 if (perCluster is not null)
                 {
                     var clusters = Inputs(method).First(p => p.Type.Kind == TypeKind.List && p.Type.Args[0].Kind == TypeKind.Struct);
@@ -240,6 +234,30 @@ namespace LlmDataDist.Generators.Emit
             }
 
             w.Close();
+        }
+
+        /// <summary>
+        /// Writes the backend call between the telemetry's begin and end. The call is a value ended explicitly (not a
+        /// disposable), so a call nobody observes allocates nothing; a backend that throws ends it as an exception.
+        /// </summary>
+        private static void Invoke(CodeWriter w, string ns, string operation, string invoke, string? result, string? resultType = null)
+        {
+            var status = TypeNames.Qualified(ns, TypeNames.StatusType);
+            w.Line("var call = _telemetry.Begin(" + operation + ");");
+            if (result is not null)
+            {
+                w.Line((resultType ?? status) + " " + result + ";");
+            }
+
+            w.Open("try");
+            w.Line((result is null ? string.Empty : result + " = ") + invoke + ";");
+            w.Close();
+            w.Open("catch (global::System.Exception exception)");
+            w.Line("call.Fail(exception);");
+            w.Line("throw;");
+            w.Close();
+            w.Line();
+            w.Line(result is null ? "call.End(" + status + ".Success);" : resultType is null ? "call.End(" + result + ");" : "call.End(" + result + ".Status);");
         }
 
         /// <summary>Writes the checks and conversions of one parameter; returns the expression the backend gets.</summary>

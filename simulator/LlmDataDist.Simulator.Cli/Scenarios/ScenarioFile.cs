@@ -93,6 +93,12 @@ internal sealed class TransferSection
 
     [Description("KV pool of every instance, in blocks.")]
     public int PoolBlocks { get; set; } = 1024;
+
+    [Description("Keep the decoder blocks of a timed-out pull out of the pool until the link that carried it is torn down (default true; false shows what late landings do to a naive scheduler).")]
+    public bool Quarantine { get; set; } = true;
+
+    [Description("Virtual ms from a pull's timeout to the start of the documented recovery of its link (a health-check period or a backoff); 0 recovers at once.")]
+    public double RecoveryDelayMs { get; set; }
 }
 
 [Description("When requests arrive: a Poisson rate, or a trace CSV.")]
@@ -143,6 +149,9 @@ internal sealed class FaultsSection
     public List<LinkFlapSpec> LinkFlaps { get; set; } = [];
 
     public List<LinkDownSpec> LinkDowns { get; set; } = [];
+
+    [Description("Pessimistic hardware possibility, not a reference rule: a timed-out pull keeps landing (per block, at drawn later times) until its link is torn down.")]
+    public bool LateLanding { get; set; }
 }
 
 [Description("Links flap: down for the first half of every period, from fromMs until untilMs.")]

@@ -165,6 +165,11 @@ internal static class ScenarioLoader
             Fail("$.transfer.retries", $"must be 0..10 (got {file.Transfer.Retries})");
         }
 
+        if (!double.IsFinite(file.Transfer.RecoveryDelayMs) || file.Transfer.RecoveryDelayMs is < 0 or > 3_600_000)
+        {
+            Fail("$.transfer.recoveryDelayMs", $"must be 0..3600000 (got {file.Transfer.RecoveryDelayMs})");
+        }
+
         if (file.Transfer.PoolBlocks is < 1 or > 1_000_000)
         {
             Fail("$.transfer.poolBlocks", $"must be 1..1000000 (got {file.Transfer.PoolBlocks})");
@@ -248,7 +253,10 @@ internal static class ScenarioLoader
             PullRetries: file.Transfer.Retries,
             MaxRequests: a.MaxRequests ?? long.MaxValue,
             ArrivalTrace: trace,
-            LatencyModel: latencyModel);
+            LatencyModel: latencyModel,
+            LateLanding: file.Faults.LateLanding,
+            Quarantine: file.Transfer.Quarantine,
+            RecoveryDelayNs: (long)Math.Round(file.Transfer.RecoveryDelayMs * SimTime.NsPerMs));
     }
 
     /// <summary>A latency model fitted to a calibration CSV; problems go to <paramref name="fail"/> under <paramref name="jsonPath"/>.</summary>

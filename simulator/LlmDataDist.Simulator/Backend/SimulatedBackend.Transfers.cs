@@ -422,6 +422,7 @@ public sealed partial class SimulatedBackend
             var (source, destination) = pull ? (remote!, local) : (local, remote!);
             var (sourceNpu, destinationNpu) = pull ? (record.Peer.Npu!.Value, Npu!.Value) : (Npu!.Value, record.Peer.Npu!.Value);
             var bytes = segments!.Sum(s => s.Bytes);
+            using var writing = Writing(pull, record, destination, segments!);
             // CE and the HX default backend move KV over the HCCL communicator; HX with llm.TransferBackend=hixl over HIXL.
             var path = Profile == EngineProfile.HX && _options!.HixlBackend ? TransferPath.HixlCs : TransferPath.CommDomain;
             var outcome = await _fabric.TransferAsync(sourceNpu, destinationNpu, bytes, Runs(segments!), path,
@@ -452,6 +453,7 @@ public sealed partial class SimulatedBackend
                     return LlmStatus.Failed;
                 default:
                     // Timed out, or the path went down: the engine sees nothing until its wait expires.
+                    ArmLateLanding(pull, record, source, destination, segments!, deadline);
                     return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
             }
         }

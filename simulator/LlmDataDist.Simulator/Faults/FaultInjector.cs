@@ -13,6 +13,7 @@ public sealed class FaultInjector
     private readonly SimRandom _drops;
     private readonly List<(LatencySpikeFault Fault, HashSet<int> Links)> _spikes = [];
     private readonly List<(LinkDownAfterTransfersFault Fault, IReadOnlyList<LinkInfo> Links, long[] Count)> _afterTransfers = [];
+    private readonly SimRandom? _lateLandings;
     private SimLoop? _loop;
     private Network? _network;
     private Trace? _trace;
@@ -44,10 +45,17 @@ public sealed class FaultInjector
                     throw new ArgumentException($"{slow}: a slow-down factor is at least 1", nameof(plan));
                 case LinkFlapFault flap when flap.PeriodNs < 2:
                     throw new ArgumentException($"{flap}: the period is at least 2 ns", nameof(plan));
+                case LateLandingFault late:
+                    late.Validate();
+                    LateLanding = LateLanding is null ? late : throw new ArgumentException($"{late}: a plan holds at most one late-landing fault", nameof(plan));
+                    break;
                 default:
                     break;
             }
         }
+
+        // Its own stream, forked only when the plan has the fault: plans without it draw exactly as before.
+        _lateLandings = LateLanding is null ? null : random.Fork();
     }
 
     /// <summary>Raised on the loop when a cluster crashes (true) or restarts (false).</summary>
@@ -55,6 +63,9 @@ public sealed class FaultInjector
 
     /// <summary>The plan.</summary>
     public FaultPlan Plan { get; }
+
+    /// <summary>The plan's late-landing fault, or null: timed-out transfers then change nothing (the reference).</summary>
+    public LateLandingFault? LateLanding { get; }
 
     /// <summary>Schedules the plan's timed faults on the loop; call once, before running.</summary>
     /// <param name="loop">The loop.</param>
@@ -191,6 +202,28 @@ public sealed class FaultInjector
     /// <returns>True while crashed and not yet restarted.</returns>
     public bool IsClusterCrashed(ulong clusterId, long nowNs) =>
         Plan.Script.Any(f => f is ClusterCrashFault c && c.ClusterId == clusterId && nowNs >= c.AtNs && nowNs < c.RestartAtNs);
+
+    /// <summary>When each block of a transfer that just timed out lands, if the plan lets it keep moving.</summary>
+    /// <param name="blocks">Destination blocks of the transfer.</param>
+    /// <param name="returnedAtNs">When the call returns its timeout.</param>
+    /// <returns>One landing time per block (-1: that block never lands), or null when nothing lands.</returns>
+    public long[]? DrawLateLanding(int blocks, long returnedAtNs)
+    {
+        if (LateLanding is not { } late || _lateLandings is null || !_lateLandings.Chance(late.Chance))
+        {
+            return null;
+        }
+
+        var times = new long[blocks];
+        for (var i = 0; i < blocks; i++)
+        {
+            var lands = _lateLandings.Chance(late.BlockChance);
+            var delay = _lateLandings.UniformNs(1, late.WithinNs);
+            times[i] = lands ? SimTime.AddSaturating(returnedAtNs, delay) : -1;
+        }
+
+        return times;
+    }
 
     internal void OnTransferStarting(Route route)
     {

@@ -34,8 +34,11 @@ public sealed record FaultPlan(Ratio TransferDrop, IReadOnlyList<ScheduledFault>
     /// <param name="npuCount">NPUs that faults may target (ids 0 .. npuCount-1).</param>
     /// <param name="clusterIds">Clusters that crashes and link-establishment failures may target; none by default.</param>
     /// <param name="horizonNs">Faults start within this much virtual time.</param>
+    /// <param name="lateLanding">Opt-in: also add a <see cref="LateLandingFault"/> (drawn from its own stream, so every
+    /// other fault stays as without it). Off by default: the reference says a failed transfer changes nothing.</param>
     /// <returns>The plan.</returns>
-    public static FaultPlan Chaos(ulong seed, int npuCount = 8, IReadOnlyList<ulong>? clusterIds = null, long horizonNs = 100 * SimTime.NsPerMs)
+    public static FaultPlan Chaos(ulong seed, int npuCount = 8, IReadOnlyList<ulong>? clusterIds = null, long horizonNs = 100 * SimTime.NsPerMs,
+        bool lateLanding = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(npuCount);
         ArgumentOutOfRangeException.ThrowIfLessThan(horizonNs, 1000);
@@ -129,8 +132,13 @@ public sealed record FaultPlan(Ratio TransferDrop, IReadOnlyList<ScheduledFault>
             script.Add(new TransferErrorFault(LaterCluster(), code, from, from + 1 + LaterWithin(horizonNs / 4)));
         }
 
+        if (lateLanding)
+        {
+            script.Add(LateLandingFault.Draw(seed, horizonNs));
+        }
+
         var origin = string.Create(CultureInfo.InvariantCulture,
-            $"FaultPlan.Chaos({seed}, npuCount: {npuCount}, clusterIds: [{string.Join(", ", clusterIds)}], horizonNs: {horizonNs})");
+            $"FaultPlan.Chaos({seed}, npuCount: {npuCount}, clusterIds: [{string.Join(", ", clusterIds)}], horizonNs: {horizonNs}{(lateLanding ? ", lateLanding: true" : string.Empty)})");
         return new FaultPlan(drop, script, origin);
     }
 

@@ -39,6 +39,10 @@ public sealed class DisaggregatedScenario : IDisposable
     private int _relinks;
     private int _retries;
     private int _linkDowns;
+    private long _blocksQuarantined;
+    private long _quarantinedNow;
+    private long _quarantinePeak;
+    private long _quarantineBlockNs;
     private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _requestFailure;
 
     private DisaggregatedScenario(ScenarioSpec spec, IProgress<double>? progress, ScenarioObserver? observer, bool keepRecords, bool keepTraceEvents)
@@ -59,7 +63,7 @@ public sealed class DisaggregatedScenario : IDisposable
         }
 
         var faults = spec.ChaosSeed is { } chaos
-            ? FaultPlan.Chaos(chaos, topology.Npus.Count, horizonNs: spec.DurationNs)
+            ? FaultPlan.Chaos(chaos, topology.Npus.Count, horizonNs: spec.DurationNs, lateLanding: spec.LateLanding)
             : FaultPlan.None;
         if (spec.Faults is { } scripted)
         {
@@ -69,6 +73,11 @@ public sealed class DisaggregatedScenario : IDisposable
                 Script = [.. faults.Script, .. scripted.Script],
                 Origin = spec.ChaosSeed is null ? scripted.Origin : $"{faults.Origin} + scripted",
             };
+        }
+
+        if (spec.LateLanding && !faults.Script.Any(f => f is LateLandingFault))
+        {
+            faults = faults with { Script = [.. faults.Script, LateLandingFault.Pessimistic], Origin = spec.ChaosSeed is null ? "scripted" : faults.Origin };
         }
 
         _world = new SimulatedWorld(spec.Seed, topology, faults, new SimulationOptions(MetadataOnly: spec.MetadataOnly, KeepTraceEvents: keepTraceEvents));
@@ -110,12 +119,35 @@ public sealed class DisaggregatedScenario : IDisposable
         return (scenario, result);
     }
 
-    /// <summary>One decoder-to-prompt link: pulls on it now, and its recovery while one runs.</summary>
+    /// <summary>One decoder-to-prompt link: pulls on it now, its recovery while one runs, and the decoder blocks of
+    /// pulls that timed out on it, quarantined until its next teardown.</summary>
     private sealed class LinkPair
     {
         public int InFlight { get; set; }
 
         public Task<bool>? Recovery { get; set; }
+
+        public List<DecoderBlocks> Quarantined { get; } = [];
+    }
+
+    /// <summary>A request's blocks on its decoder. A pull that timed out may still land in them (a late landing) until
+    /// its link is torn down: with quarantine they wait for that; without, they went back to the pool at the timeout.</summary>
+    private sealed class DecoderBlocks(Instance decoder, ulong[] blocks)
+    {
+        public Instance Decoder { get; } = decoder;
+
+        public ulong[] Blocks { get; set; } = blocks;
+
+        /// <summary>Handed back to the pool at a timeout (quarantine off): a retry needs fresh ones.</summary>
+        public bool Released { get; set; }
+
+        /// <summary>Quarantined: out of the pool until this link's teardown.</summary>
+        public LinkPair? AwaitingTeardown { get; set; }
+
+        public long QuarantinedSinceNs { get; set; }
+
+        /// <summary>The request is done with them: the teardown hands them back.</summary>
+        public bool Parked { get; set; }
     }
 
     private sealed class Instance(int index, ulong clusterId, int npu, int server, int deviceId, LlmDataDistClient client, string ip)
@@ -202,12 +234,19 @@ public sealed class DisaggregatedScenario : IDisposable
             await instance.Client.DisposeAsync().ConfigureAwait(true);
         }
 
+        // Blocks still waiting for a teardown at the end cost capacity until the end.
+        var stillQuarantined = _pairs.Cast<LinkPair>().SelectMany(p => p.Quarantined).ToList();
+        _quarantineBlockNs += stillQuarantined.Sum(h => (_world.NowNs - h.QuarantinedSinceNs) * h.Blocks.Length);
         return new ScenarioResult(_spec, [.. _records.OrderBy(r => r.Id)], _world.NowNs, _world.Trace.HashHex, _world.Trace.Count, _relinks, _world.Faults.ToString())
         {
             RequestCount = _requestCount,
             Retries = _retries,
             LinkDowns = _linkDowns,
             ArrivalWindowNs = (windowStart, windowEnd),
+            BlocksQuarantined = _blocksQuarantined,
+            QuarantinePeakBlocks = _quarantinePeak,
+            QuarantineBlockNs = _quarantineBlockNs,
+            QuarantinedAtEnd = stillQuarantined.Sum(h => (long)h.Blocks.Length),
         };
     }
 
@@ -393,23 +432,37 @@ public sealed class DisaggregatedScenario : IDisposable
             await _world.Loop.Delay(prompt.BusyUntilNs - _world.NowNs).ConfigureAwait(true);
             WritePattern(prompt, srcBlocks, id);
 
-            var decoder = _decoders[id % _decoders.Count];
+            // Round robin over decoders, shifted by one every max(P, D) requests: prompts and decoders stay balanced and
+            // every decoder pulls from every prompt over all P x D links (with P = D a plain id % D would pair prompt i
+            // with decoder i only). A decoder's pool is then shared by links that break and links that do not.
+            var decoder = _decoders[(id + (id / Math.Max(_prompts.Count, _decoders.Count))) % _decoders.Count];
             if (decoder.FreeBlocks.Count < blocks)
             {
                 Report(Record("dropped: decoder KV pool full", decoder.Index));
                 return;
             }
 
-            var dstBlocks = Take(decoder, blocks);
+            var held = new DecoderBlocks(decoder, Take(decoder, blocks));
             var start = _world.NowNs;
             _observer?.OnPullsInFlight(start, ++_pullsInFlight);
             var outcome = "not attempted";
             var attempts = 0;
             while (attempts <= _spec.PullRetries)
             {
+                if (held.Released)
+                {
+                    if (decoder.FreeBlocks.Count < blocks)
+                    {
+                        outcome = "dropped: decoder KV pool full";
+                        break;
+                    }
+
+                    (held.Blocks, held.Released) = (Take(decoder, blocks), false);
+                }
+
                 attempts++;
                 _retries += attempts > 1 ? 1 : 0;
-                (outcome, var relinked) = await PullAsync(decoder, prompt, srcBlocks, dstBlocks).ConfigureAwait(true);
+                (outcome, var relinked) = await PullAsync(decoder, prompt, srcBlocks, held).ConfigureAwait(true);
                 if (!relinked)
                 {
                     break; // delivered, or a failure that a new link does not cure
@@ -418,19 +471,31 @@ public sealed class DisaggregatedScenario : IDisposable
 
             var end = _world.NowNs;
             _observer?.OnPullsInFlight(end, --_pullsInFlight);
-            bool? verified = outcome == "ok" && !_spec.MetadataOnly ? Matches(prompt, srcBlocks, decoder, dstBlocks) : null;
-            Report(Record(outcome, decoder.Index, start, end, verified, attempts));
+            bool? verified = outcome == "ok" && !_spec.MetadataOnly ? Matches(prompt, srcBlocks, decoder, held.Blocks) : null;
+            var record = Record(outcome, decoder.Index, start, end, verified, attempts);
+            if (verified is null)
+            {
+                Report(record);
+            }
+
+            var pulledFrom = srcBlocks;
             Give(prompt, srcBlocks);
             srcBlocks = [];
             if (outcome != "ok")
             {
-                Give(decoder, dstBlocks);
+                Release(held);
                 return;
             }
 
             // Decoding holds the blocks on the decoder; the run ends when the last request has decoded.
             await _world.Loop.Delay(Math.Max(1, outputTokens * _spec.DecodeNsPerToken)).ConfigureAwait(true);
-            Give(decoder, dstBlocks);
+            if (verified is not null)
+            {
+                // Served with its own KV to the end: a late landing into reused blocks shows up here, not at the pull.
+                Report(record with { Verified = verified.Value && StillHolds(id, pulledFrom, decoder, held.Blocks) });
+            }
+
+            Release(held);
         }
         finally
         {
@@ -440,7 +505,7 @@ public sealed class DisaggregatedScenario : IDisposable
     }
 
     /// <returns>"ok" or the failure's status, and whether the link was rebuilt (so a retry may succeed).</returns>
-    private async Task<(string Outcome, bool Relinked)> PullAsync(Instance decoder, Instance prompt, ulong[] srcBlocks, ulong[] dstBlocks)
+    private async Task<(string Outcome, bool Relinked)> PullAsync(Instance decoder, Instance prompt, ulong[] srcBlocks, DecoderBlocks held)
     {
         var pair = _pairs[prompt.Index, decoder.Index];
         if (pair.Recovery is { } pending)
@@ -452,7 +517,7 @@ public sealed class DisaggregatedScenario : IDisposable
         var counted = true;
         try
         {
-            await decoder.Client.PullKvBlocksAsync(new CacheIndex(prompt.ClusterId, prompt.Pool.CacheId, 0), decoder.Pool, srcBlocks, dstBlocks).ConfigureAwait(true);
+            await decoder.Client.PullKvBlocksAsync(new CacheIndex(prompt.ClusterId, prompt.Pool.CacheId, 0), decoder.Pool, srcBlocks, held.Blocks).ConfigureAwait(true);
             return ("ok", false);
         }
         catch (LlmDataDistException ex)
@@ -461,6 +526,11 @@ public sealed class DisaggregatedScenario : IDisposable
             counted = false;
             var relinked = false;
             // A timed-out transfer breaks the link (§6.5); a link a failed recovery left unlinked reports NOT_YET_LINK.
+            if (ex.Status is LlmStatus.WaitProcTimeout or LlmStatus.Timeout)
+            {
+                TimedOut(pair, held);
+            }
+
             if (ex.Status is LlmStatus.WaitProcTimeout or LlmStatus.Timeout or LlmStatus.NotYetLink)
             {
                 pair.Recovery ??= RecoverAsync(pair, decoder, prompt);
@@ -481,6 +551,11 @@ public sealed class DisaggregatedScenario : IDisposable
     {
         try
         {
+            if (_spec.RecoveryDelayNs > 0)
+            {
+                await _world.Loop.Delay(_spec.RecoveryDelayNs).ConfigureAwait(true);
+            }
+
             while (pair.InFlight > 0)
             {
                 await _world.Loop.Delay(100 * SimTime.NsPerUs).ConfigureAwait(true);
@@ -507,6 +582,7 @@ public sealed class DisaggregatedScenario : IDisposable
         try
         {
             await ForceUnlinkAsync(decoder, cluster).ConfigureAwait(true);
+            TornDown(_pairs[prompt.Index, decoder.Index]);
             await ForceUnlinkAsync(prompt, reverse).ConfigureAwait(true);
             var results = await decoder.Client.LinkLlmClustersAsync([cluster]).ConfigureAwait(true);
             _relinks += results.AllSucceeded ? 1 : 0;
@@ -529,6 +605,59 @@ public sealed class DisaggregatedScenario : IDisposable
         catch (LlmDataDistException ex) when (ex.Status == LlmStatus.NotYetLink)
         {
         }
+    }
+
+    /// <summary>A pull timed out: its bytes may still land in the request's decoder blocks until the link is torn down.</summary>
+    private void TimedOut(LinkPair pair, DecoderBlocks held)
+    {
+        if (!_spec.Quarantine)
+        {
+            // The naive scheduler: the blocks go back now, and the next request may get them while bytes still land.
+            Give(held.Decoder, held.Blocks);
+            held.Released = true;
+            return;
+        }
+
+        held.AwaitingTeardown = pair;
+        held.QuarantinedSinceNs = _world.NowNs;
+        pair.Quarantined.Add(held);
+        _blocksQuarantined += held.Blocks.Length;
+        _quarantinedNow += held.Blocks.Length;
+        _quarantinePeak = Math.Max(_quarantinePeak, _quarantinedNow);
+    }
+
+    /// <summary>The decoder's side of the link is gone: nothing of a pull that timed out on it lands any more.</summary>
+    private void TornDown(LinkPair pair)
+    {
+        foreach (var held in pair.Quarantined)
+        {
+            _quarantineBlockNs += (_world.NowNs - held.QuarantinedSinceNs) * held.Blocks.Length;
+            _quarantinedNow -= held.Blocks.Length;
+            held.AwaitingTeardown = null;
+            if (held.Parked)
+            {
+                Give(held.Decoder, held.Blocks);
+            }
+        }
+
+        pair.Quarantined.Clear();
+    }
+
+    /// <summary>The request is done with its decoder blocks: back to the pool, unless they still wait for a teardown.</summary>
+    private void Release(DecoderBlocks held)
+    {
+        if (held.Released)
+        {
+            return;
+        }
+
+        if (held.AwaitingTeardown is not null)
+        {
+            held.Parked = true;
+            return;
+        }
+
+        Give(held.Decoder, held.Blocks);
     }
 
     private ulong[] Take(Instance instance, int blocks)
@@ -586,15 +715,40 @@ public sealed class DisaggregatedScenario : IDisposable
         {
             foreach (var block in blocks)
             {
-                for (var i = 0; i < data.Length; i++)
-                {
-                    data[i] = unchecked((byte)((id * 131) + (t * 17) + ((int)block * 7) + i));
-                }
-
+                Pattern(data, id, t, block);
                 _world.Memory.TryResolve(prompt.Pool.TensorAddrs[t] + (block * (ulong)blockBytes), blockBytes, out var range);
                 range.Write(data);
             }
         }
+    }
+
+    private static void Pattern(Span<byte> data, int id, int tensor, ulong promptBlock)
+    {
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = unchecked((byte)((id * 131) + (tensor * 17) + ((int)promptBlock * 7) + i));
+        }
+    }
+
+    /// <summary>Whether the decoder's blocks still hold the request's pattern (its prompt blocks may serve others by now).</summary>
+    private bool StillHolds(int id, ulong[] srcBlocks, Instance decoder, ulong[] dstBlocks)
+    {
+        var blockBytes = _spec.KvModel.BlockBytes;
+        var expected = new byte[blockBytes];
+        for (var t = 0; t < decoder.Pool.TensorAddrs.Count; t++)
+        {
+            for (var j = 0; j < srcBlocks.Length; j++)
+            {
+                Pattern(expected, id, t, srcBlocks[j]);
+                _world.Memory.TryResolve(decoder.Pool.TensorAddrs[t] + (dstBlocks[j] * (ulong)blockBytes), blockBytes, out var destination);
+                if (!destination.Span.SequenceEqual(expected))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     private bool Matches(Instance prompt, ulong[] srcBlocks, Instance decoder, ulong[] dstBlocks)

@@ -22,6 +22,19 @@ public sealed record ScenarioResult(ScenarioSpec Spec, IReadOnlyList<RequestReco
     /// <summary>When arrivals were accepted, in virtual ns: from the end of set-up for the spec's duration.</summary>
     public (long StartNs, long EndNs) ArrivalWindowNs { get; init; }
 
+    /// <summary>Decoder blocks kept out of the pool after a pull timed out, until its link was torn down (a block counts
+    /// once per timeout).</summary>
+    public long BlocksQuarantined { get; init; }
+
+    /// <summary>Most decoder blocks in quarantine at one time.</summary>
+    public long QuarantinePeakBlocks { get; init; }
+
+    /// <summary>Block-nanoseconds spent in quarantine: the capacity it cost.</summary>
+    public long QuarantineBlockNs { get; init; }
+
+    /// <summary>Blocks still waiting for a teardown when the run ended.</summary>
+    public long QuarantinedAtEnd { get; init; }
+
     /// <summary>Requests whose KV reached a decoder.</summary>
     public int Succeeded => Requests.Count(r => r.Succeeded);
 

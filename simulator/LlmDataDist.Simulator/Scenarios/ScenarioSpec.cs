@@ -28,6 +28,12 @@ namespace LlmDataDist.Simulator.Scenarios;
 /// <param name="MaxRequests">Arrivals stop after this many requests, or at the end of the window, whichever comes first.</param>
 /// <param name="LatencyModel">Path timings of the topology (e.g. fitted from your own calibration CSV); null for the published one.</param>
 /// <param name="ArrivalTrace">When set, requests arrive as listed (arrival, prompt and output tokens) instead of as a Poisson process.</param>
+/// <param name="LateLanding">Opt-in pessimistic fault: a timed-out pull keeps landing until its link is torn down
+/// (<see cref="LateLandingFault"/>; drawn by the chaos plan, or <see cref="LateLandingFault.Pessimistic"/> otherwise).</param>
+/// <param name="Quarantine">Keep the destination blocks of a timed-out pull out of the pool until the link that carried
+/// it is torn down (on by default); off, they go back at the timeout, as a naive scheduler does.</param>
+/// <param name="RecoveryDelayNs">Time from a pull's timeout to the start of the documented recovery of its link (a
+/// health-check period or a backoff); 0 recovers at once.</param>
 public sealed record ScenarioSpec(
     ulong Seed = 42,
     string TopologyKind = "a2",
@@ -49,7 +55,10 @@ public sealed record ScenarioSpec(
     int PullRetries = 0,
     long MaxRequests = long.MaxValue,
     IReadOnlyList<ArrivalRow>? ArrivalTrace = null,
-    LatencyModel? LatencyModel = null)
+    LatencyModel? LatencyModel = null,
+    bool LateLanding = false,
+    bool Quarantine = true,
+    long RecoveryDelayNs = 0)
 {
     /// <summary>The built-in default: 1P1D on two Atlas 800I A2 servers, CE, a dense 8B model, one virtual second.</summary>
     public static ScenarioSpec Default { get; } = new();
@@ -61,5 +70,5 @@ public sealed record ScenarioSpec(
     /// <returns>The text.</returns>
     public override string ToString() =>
         $"{Prompts}P{Decoders}D on {Servers}x{TopologyKind.ToUpperInvariant()} {Profile} model={KvModel.Name} rate={RequestsPerSecond}/s prompt~{PromptTokensMean} out~{OutputTokensMean} " +
-        $"duration={SimTime.Format(DurationNs)} seed={Seed}{(ChaosSeed is { } c ? $" chaos={c}" : string.Empty)}{(Faults is { Script.Count: > 0 } f ? $" faults={f.Script.Count}" : string.Empty)}{(MetadataOnly ? " metadata-only" : " bytes")}";
+        $"duration={SimTime.Format(DurationNs)} seed={Seed}{(ChaosSeed is { } c ? $" chaos={c}" : string.Empty)}{(Faults is { Script.Count: > 0 } f ? $" faults={f.Script.Count}" : string.Empty)}{(MetadataOnly ? " metadata-only" : " bytes")}{(LateLanding ? " late-landing" : string.Empty)}{(Quarantine ? string.Empty : " no-quarantine")}";
 }

@@ -1,7 +1,7 @@
 namespace LlmDataDist;
 
 /// <summary>Argument conversions and checks shared by the generated client and its validation.</summary>
-public static class LlmArguments
+internal static class LlmArguments
 {
     /// <summary>A positive timeout in whole milliseconds that fits the header's int32 (a partial millisecond rounds up).</summary>
     /// <param name="value">The timeout.</param>

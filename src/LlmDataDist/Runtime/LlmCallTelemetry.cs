@@ -4,9 +4,14 @@ using System.Globalization;
 
 namespace LlmDataDist;
 
-/// <summary>Starts one span and one duration measurement per client call.</summary>
-public sealed class LlmCallTelemetry
+/// <summary>
+/// Starts one span and one duration measurement per client call. When nothing listens to the activity source or the
+/// meter, a call costs two checks: no clock read, no allocation (the client's hot path stays free).
+/// </summary>
+internal sealed class LlmCallTelemetry
 {
+    private const string ExceptionStatus = "exception";
+
     private readonly TimeProvider _time;
     private readonly ActivitySource _source;
     private readonly Histogram<double> _duration;
@@ -23,64 +28,93 @@ public sealed class LlmCallTelemetry
             description: "Duration of LLM-DataDist calls, by operation and status.");
     }
 
-    /// <summary>Starts a call; dispose the result when the call ends.</summary>
+    /// <summary>Starts a call; end it with <see cref="LlmCall.End"/> or <see cref="LlmCall.Fail"/>.</summary>
     /// <param name="operation">The C++ name of the operation.</param>
-    /// <returns>The running call.</returns>
-    public LlmCall Begin(string operation) =>
-        new(this, operation, _source.StartActivity(operation, ActivityKind.Client), _time.GetTimestamp());
-
-    /// <summary>One running call: <see cref="Complete"/> with the status, then dispose (a call never completed counts as an exception).</summary>
-    public sealed class LlmCall : IDisposable
+    /// <returns>The running call; inactive (and free) when nothing listens.</returns>
+    public LlmCall Begin(string operation)
     {
-        private readonly LlmCallTelemetry _owner;
+        var timed = _duration.Enabled;
+        var activity = _source.HasListeners() ? _source.StartActivity(operation, ActivityKind.Client) : null;
+        if (!timed && activity is null)
+        {
+            return default;
+        }
+
+        activity?.SetTag(LlmDataDistTelemetry.OperationTag, operation);
+        return new LlmCall(this, operation, activity, timed, timed ? _time.GetTimestamp() : 0);
+    }
+
+    /// <summary>The status tag of a status: its name, or the raw code in hex when the header does not name it.</summary>
+    internal static string StatusText(LlmStatus status) =>
+        status.IsKnown() ? status.ToString() : "0x" + ((uint)status).ToString("X8", CultureInfo.InvariantCulture);
+
+    private void Record(string operation, bool timed, long started, string status)
+    {
+        if (timed)
+        {
+            _duration.Record(_time.GetElapsedTime(started).TotalSeconds,
+                new KeyValuePair<string, object?>(LlmDataDistTelemetry.OperationTag, operation),
+                new KeyValuePair<string, object?>(LlmDataDistTelemetry.StatusTag, status));
+        }
+    }
+
+    /// <summary>One running call: a value, so an unobserved call allocates nothing.</summary>
+    internal readonly struct LlmCall
+    {
+        private readonly LlmCallTelemetry? _owner;
         private readonly string _operation;
         private readonly Activity? _activity;
+        private readonly bool _timed;
         private readonly long _started;
-        private string _status = "exception";
-        private bool _ended;
 
-        internal LlmCall(LlmCallTelemetry owner, string operation, Activity? activity, long started)
+        internal LlmCall(LlmCallTelemetry owner, string operation, Activity? activity, bool timed, long started)
         {
             _owner = owner;
             _operation = operation;
             _activity = activity;
+            _timed = timed;
             _started = started;
-            _activity?.SetTag(LlmDataDistTelemetry.OperationTag, operation);
         }
 
-        /// <summary>Records the status the call returned.</summary>
+        /// <summary>Ends the call with the status it returned: tags and ends the span, records the duration.</summary>
         /// <param name="status">The status.</param>
-        public void Complete(LlmStatus status)
+        public void End(LlmStatus status)
         {
-            _status = status.IsKnown() ? status.ToString() : "0x" + ((uint)status).ToString("X8", CultureInfo.InvariantCulture);
-            if (_activity is not null)
-            {
-                _activity.SetTag(LlmDataDistTelemetry.StatusTag, _status);
-                _activity.SetTag("llmdatadist.status_code", (uint)status);
-                _activity.SetStatus(status == LlmStatus.Success ? ActivityStatusCode.Ok : ActivityStatusCode.Error, _status);
-            }
-        }
-
-        /// <summary>Ends the span and records the duration.</summary>
-        public void Dispose()
-        {
-            if (_ended)
+            if (_owner is null)
             {
                 return;
             }
 
-            _ended = true;
-            var seconds = _owner._time.GetElapsedTime(_started).TotalSeconds;
-            _owner._duration.Record(seconds,
-                new KeyValuePair<string, object?>(LlmDataDistTelemetry.OperationTag, _operation),
-                new KeyValuePair<string, object?>(LlmDataDistTelemetry.StatusTag, _status));
-            if (_status == "exception")
+            var text = StatusText(status);
+            if (_activity is not null)
             {
-                _activity?.SetTag(LlmDataDistTelemetry.StatusTag, _status);
-                _activity?.SetStatus(ActivityStatusCode.Error, "exception");
+                _activity.SetTag(LlmDataDistTelemetry.StatusTag, text);
+                _activity.SetTag(LlmDataDistTelemetry.StatusCodeTag, (uint)status);
+                _activity.SetStatus(status == LlmStatus.Success ? ActivityStatusCode.Ok : ActivityStatusCode.Error, text);
+                _activity.Dispose();
             }
 
-            _activity?.Dispose();
+            _owner.Record(_operation, _timed, _started, text);
+        }
+
+        /// <summary>Ends a call the backend threw from (status <c>exception</c>).</summary>
+        /// <param name="exception">What it threw.</param>
+        public void Fail(Exception exception)
+        {
+            if (_owner is null)
+            {
+                return;
+            }
+
+            if (_activity is not null)
+            {
+                _activity.SetTag(LlmDataDistTelemetry.StatusTag, ExceptionStatus);
+                _activity.SetTag("exception.type", exception.GetType().FullName);
+                _activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+                _activity.Dispose();
+            }
+
+            _owner.Record(_operation, _timed, _started, ExceptionStatus);
         }
     }
 }

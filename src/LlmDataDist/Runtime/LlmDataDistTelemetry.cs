@@ -21,6 +21,9 @@ public static class LlmDataDistTelemetry
     /// <summary>Tag: the status name (e.g. <c>Success</c>), the raw code in hex when unnamed, or <c>exception</c>.</summary>
     public const string StatusTag = "llmdatadist.status";
 
+    /// <summary>Span tag: the raw status code as a number.</summary>
+    public const string StatusCodeTag = "llmdatadist.status_code";
+
     /// <summary>The shared activity source.</summary>
     public static ActivitySource ActivitySource { get; } = new(Name);
 

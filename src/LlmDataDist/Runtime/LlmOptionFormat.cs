@@ -8,7 +8,7 @@ namespace LlmDataDist;
 /// Renders typed option values as the strings the library parses, rejecting values that every engine rejects,
 /// so a bad option fails in .NET with the rule it breaks instead of as LLM_PARAM_INVALID.
 /// </summary>
-public static class LlmOptionFormat
+internal static class LlmOptionFormat
 {
     /// <summary>A non-negative decimal integer (device ids).</summary>
     /// <param name="value">The value.</param>

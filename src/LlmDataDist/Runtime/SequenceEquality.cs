@@ -4,7 +4,7 @@ using System.Text;
 namespace LlmDataDist;
 
 /// <summary>Content equality, hashing and printing of list members, used by the generated records.</summary>
-public static class SequenceEquality
+internal static class SequenceEquality
 {
     /// <summary>Whether two sequences hold equal items in the same order (nested sequences compared by content).</summary>
     /// <param name="left">One sequence.</param>

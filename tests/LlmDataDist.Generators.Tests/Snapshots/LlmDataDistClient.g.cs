@@ -48,9 +48,18 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         var optionsMap = options.ToNativeOptions();
         ValidateInitialize(new InitializeArguments(optionsMap));
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("Initialize");
-        var status = await _backend.InitializeAsync(optionsMap, cancellationToken).ConfigureAwait(false);
-        call.Complete(status);
+        var call = _telemetry.Begin("Initialize");
+        global::LlmDataDist.LlmStatus status;
+        try
+        {
+            status = await _backend.InitializeAsync(optionsMap, cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(status);
         global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "Initialize");
     }
 
@@ -62,9 +71,17 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     {
         ThrowIfDisposed();
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("Finalize");
-        await _backend.ShutdownAsync(cancellationToken).ConfigureAwait(false);
-        call.Complete(global::LlmDataDist.LlmStatus.Success);
+        var call = _telemetry.Begin("Finalize");
+        try
+        {
+            await _backend.ShutdownAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(global::LlmDataDist.LlmStatus.Success);
     }
 
     /// <summary>Switches the role of an initialized instance that has no links.</summary>
@@ -81,9 +98,18 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         var optionsMap = (options ?? new global::LlmDataDist.LlmDataDistOptions()).ToNativeOptions();
         ValidateSetRole(new SetRoleArguments(role, optionsMap));
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("SetRole");
-        var status = await _backend.SetRoleAsync(role, optionsMap, cancellationToken).ConfigureAwait(false);
-        call.Complete(status);
+        var call = _telemetry.Begin("SetRole");
+        global::LlmDataDist.LlmStatus status;
+        try
+        {
+            status = await _backend.SetRoleAsync(role, optionsMap, cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(status);
         global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "SetRole");
     }
 
@@ -103,9 +129,18 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         var timeoutInMillis = global::LlmDataDist.LlmArguments.ToMilliseconds(timeout ?? global::System.TimeSpan.FromMilliseconds(1000), nameof(timeout));
         ValidateLinkLlmClusters(new LinkLlmClustersArguments(clusters, timeoutInMillis));
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("LinkLlmClusters");
-        var result = await _backend.LinkLlmClustersAsync(clusters, timeoutInMillis, cancellationToken).ConfigureAwait(false);
-        call.Complete(result.Status);
+        var call = _telemetry.Begin("LinkLlmClusters");
+        global::LlmDataDist.LinkLlmClustersResult result;
+        try
+        {
+            result = await _backend.LinkLlmClustersAsync(clusters, timeoutInMillis, cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(result.Status);
         var results = global::LlmDataDist.ClusterResults.Create(result.Status, clusters, result.Rets);
         global::LlmDataDist.LlmDataDistException.ThrowIfFailed(result.Status, "LinkLlmClusters", results);
         return results;
@@ -128,9 +163,18 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         var timeoutInMillis = global::LlmDataDist.LlmArguments.ToMilliseconds(timeout ?? global::System.TimeSpan.FromMilliseconds(1000), nameof(timeout));
         ValidateUnlinkLlmClusters(new UnlinkLlmClustersArguments(clusters, timeoutInMillis, forceFlag));
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("UnlinkLlmClusters");
-        var result = await _backend.UnlinkLlmClustersAsync(clusters, timeoutInMillis, forceFlag, cancellationToken).ConfigureAwait(false);
-        call.Complete(result.Status);
+        var call = _telemetry.Begin("UnlinkLlmClusters");
+        global::LlmDataDist.UnlinkLlmClustersResult result;
+        try
+        {
+            result = await _backend.UnlinkLlmClustersAsync(clusters, timeoutInMillis, forceFlag, cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(result.Status);
         var results = global::LlmDataDist.ClusterResults.Create(result.Status, clusters, result.Rets);
         global::LlmDataDist.LlmDataDistException.ThrowIfFailed(result.Status, "UnlinkLlmClusters", results);
         return results;
@@ -149,9 +193,18 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         global::System.ArgumentNullException.ThrowIfNull(cacheDesc);
         ValidateAllocateCache(new AllocateCacheArguments(cacheDesc));
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("AllocateCache");
-        var result = await _backend.AllocateCacheAsync(cacheDesc, cancellationToken).ConfigureAwait(false);
-        call.Complete(result.Status);
+        var call = _telemetry.Begin("AllocateCache");
+        global::LlmDataDist.AllocateCacheResult result;
+        try
+        {
+            result = await _backend.AllocateCacheAsync(cacheDesc, cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(result.Status);
         global::LlmDataDist.LlmDataDistException.ThrowIfFailed(result.Status, "AllocateCache");
         return result.Cache;
     }
@@ -168,9 +221,18 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ThrowIfDisposed();
         ValidateDeallocateCache(new DeallocateCacheArguments(cacheId));
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("DeallocateCache");
-        var status = await _backend.DeallocateCacheAsync(cacheId, cancellationToken).ConfigureAwait(false);
-        call.Complete(status);
+        var call = _telemetry.Begin("DeallocateCache");
+        global::LlmDataDist.LlmStatus status;
+        try
+        {
+            status = await _backend.DeallocateCacheAsync(cacheId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(status);
         global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "DeallocateCache");
     }
 
@@ -193,9 +255,18 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         extParam ??= new();
         ValidatePullKvCache(new PullKvCacheArguments(srcCacheIndex, dstCache, batchIndex, size, extParam));
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("PullKvCache");
-        var status = await _backend.PullKvCacheAsync(srcCacheIndex, dstCache, batchIndex, size, extParam, cancellationToken).ConfigureAwait(false);
-        call.Complete(status);
+        var call = _telemetry.Begin("PullKvCache");
+        global::LlmDataDist.LlmStatus status;
+        try
+        {
+            status = await _backend.PullKvCacheAsync(srcCacheIndex, dstCache, batchIndex, size, extParam, cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(status);
         global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "PullKvCache");
     }
 
@@ -220,9 +291,18 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         extParam ??= new();
         ValidatePullKvBlocks(new PullKvBlocksArguments(srcCacheIndex, dstCache, srcBlocks, dstBlocks, extParam));
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("PullKvBlocks");
-        var status = await _backend.PullKvBlocksAsync(srcCacheIndex, dstCache, srcBlocks, dstBlocks, extParam, cancellationToken).ConfigureAwait(false);
-        call.Complete(status);
+        var call = _telemetry.Begin("PullKvBlocks");
+        global::LlmDataDist.LlmStatus status;
+        try
+        {
+            status = await _backend.PullKvBlocksAsync(srcCacheIndex, dstCache, srcBlocks, dstBlocks, extParam, cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(status);
         global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "PullKvBlocks");
     }
 
@@ -245,9 +325,18 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         global::System.ArgumentNullException.ThrowIfNull(dstCache);
         ValidateCopyKvCache(new CopyKvCacheArguments(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size));
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("CopyKvCache");
-        var status = await _backend.CopyKvCacheAsync(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size, cancellationToken).ConfigureAwait(false);
-        call.Complete(status);
+        var call = _telemetry.Begin("CopyKvCache");
+        global::LlmDataDist.LlmStatus status;
+        try
+        {
+            status = await _backend.CopyKvCacheAsync(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size, cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(status);
         global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "CopyKvCache");
     }
 
@@ -271,9 +360,18 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         global::LlmDataDist.LlmArguments.NoNullElements(dstBlocksList, nameof(dstBlocksList));
         ValidateCopyKvBlocks(new CopyKvBlocksArguments(srcCache, dstCache, srcBlocks, dstBlocksList));
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("CopyKvBlocks");
-        var status = await _backend.CopyKvBlocksAsync(srcCache, dstCache, srcBlocks, dstBlocksList, cancellationToken).ConfigureAwait(false);
-        call.Complete(status);
+        var call = _telemetry.Begin("CopyKvBlocks");
+        global::LlmDataDist.LlmStatus status;
+        try
+        {
+            status = await _backend.CopyKvBlocksAsync(srcCache, dstCache, srcBlocks, dstBlocksList, cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(status);
         global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "CopyKvBlocks");
     }
 
@@ -296,9 +394,18 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         extParam ??= new();
         ValidatePushKvCache(new PushKvCacheArguments(srcCache, dstCacheIndex, srcBatchIndex, size, extParam));
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("PushKvCache");
-        var status = await _backend.PushKvCacheAsync(srcCache, dstCacheIndex, srcBatchIndex, size, extParam, cancellationToken).ConfigureAwait(false);
-        call.Complete(status);
+        var call = _telemetry.Begin("PushKvCache");
+        global::LlmDataDist.LlmStatus status;
+        try
+        {
+            status = await _backend.PushKvCacheAsync(srcCache, dstCacheIndex, srcBatchIndex, size, extParam, cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(status);
         global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "PushKvCache");
     }
 
@@ -323,9 +430,18 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         extParam ??= new();
         ValidatePushKvBlocks(new PushKvBlocksArguments(srcCache, dstCacheIndex, srcBlocks, dstBlocks, extParam));
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("PushKvBlocks");
-        var status = await _backend.PushKvBlocksAsync(srcCache, dstCacheIndex, srcBlocks, dstBlocks, extParam, cancellationToken).ConfigureAwait(false);
-        call.Complete(status);
+        var call = _telemetry.Begin("PushKvBlocks");
+        global::LlmDataDist.LlmStatus status;
+        try
+        {
+            status = await _backend.PushKvBlocksAsync(srcCache, dstCacheIndex, srcBlocks, dstBlocks, extParam, cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(status);
         global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "PushKvBlocks");
     }
 
@@ -346,9 +462,18 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         global::System.ArgumentNullException.ThrowIfNull(cfg);
         ValidateRegisterKvCache(new RegisterKvCacheArguments(cacheDesc, addrs, cfg));
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("RegisterKvCache");
-        var result = await _backend.RegisterKvCacheAsync(cacheDesc, addrs, cfg, cancellationToken).ConfigureAwait(false);
-        call.Complete(result.Status);
+        var call = _telemetry.Begin("RegisterKvCache");
+        global::LlmDataDist.RegisterKvCacheResult result;
+        try
+        {
+            result = await _backend.RegisterKvCacheAsync(cacheDesc, addrs, cfg, cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(result.Status);
         global::LlmDataDist.LlmDataDistException.ThrowIfFailed(result.Status, "RegisterKvCache");
         return result.CacheId;
     }
@@ -365,9 +490,18 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ThrowIfDisposed();
         ValidateUnregisterKvCache(new UnregisterKvCacheArguments(cacheId));
         cancellationToken.ThrowIfCancellationRequested();
-        using var call = _telemetry.Begin("UnregisterKvCache");
-        var status = await _backend.UnregisterKvCacheAsync(cacheId, cancellationToken).ConfigureAwait(false);
-        call.Complete(status);
+        var call = _telemetry.Begin("UnregisterKvCache");
+        global::LlmDataDist.LlmStatus status;
+        try
+        {
+            status = await _backend.UnregisterKvCacheAsync(cacheId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::System.Exception exception)
+        {
+            call.Fail(exception);
+            throw;
+        }
+        call.End(status);
         global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "UnregisterKvCache");
     }
 
@@ -382,9 +516,17 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
 
         try
         {
-            using var call = _telemetry.Begin("Finalize");
-            await _backend.ShutdownAsync(global::System.Threading.CancellationToken.None).ConfigureAwait(false);
-            call.Complete(global::LlmDataDist.LlmStatus.Success);
+            var call = _telemetry.Begin("Finalize");
+            try
+            {
+                await _backend.ShutdownAsync(global::System.Threading.CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
+            call.End(global::LlmDataDist.LlmStatus.Success);
         }
         finally
         {

@@ -1,0 +1,79 @@
+using LlmDataDist.Simulator.Semantics;
+using LlmDataDist.Testing.Tests.Example;
+
+namespace LlmDataDist.Testing.Tests.Kit;
+
+public sealed class ReuseSafetyKitTests
+{
+    // The counterexample the property shrinks the naive scheduler to (docs/testing-guide.md): four requests from prompt
+    // 1 time out while its port is down; request 4 comes from prompt 2 and gets the first one's blocks.
+    private static readonly KvWorkload Counterexample = KvWorkload.Parse("0:4:5:1 0:1:5:1 0:1:2:1 0:1:7:1 1:1:7:11");
+
+    private static readonly ReuseSafetySettings Settings = ReuseSafetySettings.Default with { Environment = SimulationEnvironment.None };
+
+    /// <summary>Looks at the decoder pool each time a request is handed to the scheduler.</summary>
+    private sealed class Watched(PoolScheduler inner, KvBlockTracker tracker, List<KvBlockStates> seen, List<Exception> refused) : IKvScheduler
+    {
+        public Task<KvPlacement?> PlaceAsync(KvRequest request)
+        {
+            seen.Add(tracker.Now());
+            if (Record.Exception(tracker.AssertReuseSafe) is { } unsafeReuse)
+            {
+                refused.Add(unsafeReuse);
+            }
+
+            return inner.PlaceAsync(request);
+        }
+
+        public Task ReleaseAsync(KvRequest request, KvPlacement placement) => inner.ReleaseAsync(request, placement);
+    }
+
+    private static Func<KvDeployment, IKvScheduler> WatchedScheduler(bool quarantine, List<KvBlockStates> seen, List<Exception> refused) => d =>
+    {
+        var scheduler = new PoolScheduler(d, quarantine);
+        var decoder = d.Decoders[0].ClusterId;
+        return new Watched(scheduler, d.Track(decoder, () => scheduler.FreeBlocks(decoder), () => scheduler.QuarantinedBlocks(decoder)), seen, refused);
+    };
+
+    [Theory]
+    [InlineData(EngineProfile.CE)]
+    [InlineData(EngineProfile.HX)]
+    public void The_printed_counterexample_replays_and_the_tracker_shows_free_blocks_a_timed_out_pull_may_still_write(EngineProfile profile)
+    {
+        var (seen, refused) = (new List<KvBlockStates>(), new List<Exception>());
+        var ex = Assert.Throws<SimulationFailedException>(() => ReuseSafety.Run(0, Counterexample, profile, WatchedScheduler(quarantine: false, seen, refused), Settings));
+
+        Assert.Contains("request 4 (from prompt 2) was served with KV bytes that differ from its prompt's", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"replay: ReuseSafety.Run(0, KvWorkload.Parse(\"{Counterexample}\"), EngineProfile.{profile}, yourScheduler)", ex.Message, StringComparison.Ordinal);
+        var unsafeLook = Assert.Single(seen, s => s.FreeButUnsafe.Count > 0);
+        Assert.Equal(unsafeLook.TimedOut, unsafeLook.FreeButUnsafe);
+        Assert.Empty(unsafeLook.Quarantined);
+        var refusal = Assert.IsType<ReuseSafetyException>(Assert.Single(refused));
+        Assert.Contains("free while a transfer may still write them", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(EngineProfile.CE)]
+    [InlineData(EngineProfile.HX)]
+    public void Quarantined_until_the_teardown_the_same_workload_is_served_exactly_and_no_free_block_is_at_risk(EngineProfile profile)
+    {
+        var (seen, refused) = (new List<KvBlockStates>(), new List<Exception>());
+        ReuseSafety.Run(0, Counterexample, profile, WatchedScheduler(quarantine: true, seen, refused), Settings);
+
+        Assert.Empty(refused);
+        Assert.All(seen, s => Assert.Empty(s.FreeButUnsafe));
+        var during = Assert.Single(seen, s => s.TimedOut.Count > 0);
+        Assert.Equal(during.TimedOut, during.Quarantined);
+    }
+
+    [Fact]
+    public void A_workload_prints_as_text_it_parses_back_and_bad_text_is_refused()
+    {
+        Assert.Equal(Counterexample, KvWorkload.Parse(Counterexample.ToString()));
+        Assert.Equal(5, Counterexample.Requests.Count);
+        Assert.Equal(new KvWorkloadRequest(1, 1, 7, 11), Counterexample.Requests[4]);
+        Assert.Throws<FormatException>(() => KvWorkload.Parse("0:1:2"));
+        Assert.Throws<FormatException>(() => KvWorkload.Parse("0:0:1:1"));
+        Assert.Throws<FormatException>(() => KvWorkload.Parse("0:x:1:1"));
+    }
+}
