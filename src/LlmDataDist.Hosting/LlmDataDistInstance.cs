@@ -58,7 +58,7 @@ public interface ILlmDataDistPeerUnlinker
 /// with <see cref="ExecuteAsync"/> to get retries of recoverable statuses and link recovery, or use
 /// <see cref="Client"/> directly for none.
 /// </summary>
-public sealed class LlmDataDistInstance : IAsyncDisposable
+public sealed partial class LlmDataDistInstance : IAsyncDisposable
 {
     /// <summary>The name of the resilience pipeline <see cref="ExecuteAsync"/> runs calls through.</summary>
     public const string PipelineName = "LlmDataDist";
@@ -178,6 +178,7 @@ public sealed class LlmDataDistInstance : IAsyncDisposable
             _links[peer.RemoteClusterId] = LlmLinkState.Broken;
             Log.RecoveringLink(_logger, peer.RemoteClusterId);
             var unlinked = await client.UnlinkLlmClustersAsync([peer], _options.LinkTimeout, forceFlag: true, cancellationToken).ConfigureAwait(false);
+            ReleaseQuarantine(peer.RemoteClusterId);
             Log.ForceUnlinked(_logger, peer.RemoteClusterId, unlinked.ToString());
             if (_services.GetService(typeof(ILlmDataDistPeerUnlinker)) is ILlmDataDistPeerUnlinker unlinker)
             {
@@ -250,6 +251,10 @@ public sealed class LlmDataDistInstance : IAsyncDisposable
             }
 
             Log.Unlinked(_logger, results.ToString());
+            foreach (var peer in linked)
+            {
+                ReleaseQuarantine(peer.RemoteClusterId);
+            }
         }
 
         await _client.ShutdownAsync(cancellationToken).ConfigureAwait(false);

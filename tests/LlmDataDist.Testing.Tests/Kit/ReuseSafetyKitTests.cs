@@ -5,9 +5,11 @@ namespace LlmDataDist.Testing.Tests.Kit;
 
 public sealed class ReuseSafetyKitTests
 {
-    // The counterexample the property shrinks the naive scheduler to (docs/testing-guide.md): four requests from prompt
-    // 1 time out while its port is down; request 4 comes from prompt 2 and gets the first one's blocks.
-    private static readonly KvWorkload Counterexample = KvWorkload.Parse("0:4:5:1 0:1:5:1 0:1:2:1 0:1:7:1 1:1:7:11");
+    // The counterexamples the property shrinks the naive scheduler to (HX: docs/testing-guide.md): requests from prompt 1
+    // time out while its port is down; the last request comes from prompt 2 and gets a block of the first one.
+    private static KvWorkload Counterexample(EngineProfile profile) => KvWorkload.Parse(profile == EngineProfile.HX
+        ? "0:4:5:1 0:1:5:1 0:1:2:1 0:1:7:1 1:1:7:11"
+        : "0:1:9:1 0:1:7:1 1:1:0:1 0:1:10:1 0:1:10:1 1:1:1:13");
 
     private static readonly ReuseSafetySettings Settings = ReuseSafetySettings.Default with { Environment = SimulationEnvironment.None };
 
@@ -41,10 +43,11 @@ public sealed class ReuseSafetyKitTests
     public void The_printed_counterexample_replays_and_the_tracker_shows_free_blocks_a_timed_out_pull_may_still_write(EngineProfile profile)
     {
         var (seen, refused) = (new List<KvBlockStates>(), new List<Exception>());
-        var ex = Assert.Throws<SimulationFailedException>(() => ReuseSafety.Run(0, Counterexample, profile, WatchedScheduler(quarantine: false, seen, refused), Settings));
+        var workload = Counterexample(profile);
+        var ex = Assert.Throws<SimulationFailedException>(() => ReuseSafety.Run(0, workload, profile, WatchedScheduler(quarantine: false, seen, refused), Settings));
 
-        Assert.Contains("request 4 (from prompt 2) was served with KV bytes that differ from its prompt's", ex.Message, StringComparison.Ordinal);
-        Assert.Contains($"replay: ReuseSafety.Run(0, KvWorkload.Parse(\"{Counterexample}\"), EngineProfile.{profile}, yourScheduler)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"request {workload.Requests.Count - 1} (from prompt 2) was served with KV bytes that differ from its prompt's", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"replay: ReuseSafety.Run(0, KvWorkload.Parse(\"{workload}\"), EngineProfile.{profile}, yourScheduler)", ex.Message, StringComparison.Ordinal);
         var unsafeLook = Assert.Single(seen, s => s.FreeButUnsafe.Count > 0);
         Assert.Equal(unsafeLook.TimedOut, unsafeLook.FreeButUnsafe);
         Assert.Empty(unsafeLook.Quarantined);
@@ -58,7 +61,7 @@ public sealed class ReuseSafetyKitTests
     public void Quarantined_until_the_teardown_the_same_workload_is_served_exactly_and_no_free_block_is_at_risk(EngineProfile profile)
     {
         var (seen, refused) = (new List<KvBlockStates>(), new List<Exception>());
-        ReuseSafety.Run(0, Counterexample, profile, WatchedScheduler(quarantine: true, seen, refused), Settings);
+        ReuseSafety.Run(0, Counterexample(profile), profile, WatchedScheduler(quarantine: true, seen, refused), Settings);
 
         Assert.Empty(refused);
         Assert.All(seen, s => Assert.Empty(s.FreeButUnsafe));
@@ -69,9 +72,10 @@ public sealed class ReuseSafetyKitTests
     [Fact]
     public void A_workload_prints_as_text_it_parses_back_and_bad_text_is_refused()
     {
-        Assert.Equal(Counterexample, KvWorkload.Parse(Counterexample.ToString()));
-        Assert.Equal(5, Counterexample.Requests.Count);
-        Assert.Equal(new KvWorkloadRequest(1, 1, 7, 11), Counterexample.Requests[4]);
+        var workload = Counterexample(EngineProfile.HX);
+        Assert.Equal(workload, KvWorkload.Parse(workload.ToString()));
+        Assert.Equal(5, workload.Requests.Count);
+        Assert.Equal(new KvWorkloadRequest(1, 1, 7, 11), workload.Requests[4]);
         Assert.Throws<FormatException>(() => KvWorkload.Parse("0:1:2"));
         Assert.Throws<FormatException>(() => KvWorkload.Parse("0:0:1:1"));
         Assert.Throws<FormatException>(() => KvWorkload.Parse("0:x:1:1"));
