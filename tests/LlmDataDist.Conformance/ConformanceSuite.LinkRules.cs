@@ -517,6 +517,26 @@ public abstract partial class ConformanceSuite
         Assert.Equal([LlmStatus.Success], (await pair.Decoder.LinkLlmClustersAsync([ToPrompt()], 1000)).Rets);
     });
 
+    /// <summary>§6.5: when only the server dropped its record, the client's new Link answers ALREADY_LINK (its stale
+    /// record) and the server creates a fresh record — seen as EXIST_LINK on the server's SetRole — so the client's
+    /// force-unlink + link recovers the link in both directions.</summary>
+    [Fact]
+    public void HX_when_only_the_server_dropped_its_record_link_is_already_link_and_the_server_builds_a_fresh_record() => Scenario(ConformanceProfile.HX, async h =>
+    {
+        var (pair, src, dst, _, _) = await FilledAsync(h);
+        var sameListener = new Dictionary<string, string> { [LlmOptionKeys.ListenIpInfo] = PromptListen };
+        Assert.Equal(LlmStatus.Success, (await pair.Prompt.UnlinkLlmClustersAsync([ToDecoder()], 1000, true)).Status);
+        Assert.Equal(LlmStatus.Success, await pair.Prompt.SetRoleAsync(LlmRole.Prompt, sameListener)); // no record left on the server
+
+        Assert.Equal((LlmStatus.AlreadyLink, LlmStatus.AlreadyLink), Single(await pair.Decoder.LinkLlmClustersAsync([ToPrompt()], 1000)));
+        Assert.Equal(LlmStatus.ExistLink, await pair.Prompt.SetRoleAsync(LlmRole.Prompt, sameListener)); // the fresh server record
+
+        Assert.Equal(LlmStatus.Success, (await pair.Decoder.UnlinkLlmClustersAsync([ToPrompt()], 1000, true)).Status);
+        Assert.Equal([LlmStatus.Success], (await pair.Decoder.LinkLlmClustersAsync([ToPrompt()], 1000)).Rets);
+        Assert.Equal(LlmStatus.Success, await PullRow0Async(pair.Decoder, src, dst));
+        Assert.Equal(LlmStatus.Success, await PushRow0Async(pair.Prompt, src, dst));
+    });
+
     [Fact]
     public void HX_when_only_the_client_force_unlinks_its_next_link_heals_the_servers_stale_record() => Scenario(ConformanceProfile.HX, async h =>
     {
