@@ -43,10 +43,13 @@ std::vector<std::string> Split(const std::string &text, char separator) {
   }
 }
 
-// A small JSON reader: validates one value and, at the top level, picks the text of "buf_pool_size".
+// A small JSON reader: validates one value and, at the top level, picks the text of "buf_pool_size" and notes
+// whether "buf_cfg" is there.
 class Json {
  public:
   explicit Json(const std::string &text) : text_(text) {}
+
+  bool HasTiers() const { return has_tiers_; }
 
   bool ParseDocument(std::optional<std::string> &pool_size) {
     SkipSpace();
@@ -59,6 +62,7 @@ class Json {
 
  private:
   char Peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
+  bool has_tiers_ = false;
   void SkipSpace() {
     while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r')) {
       ++pos_;
@@ -173,6 +177,9 @@ class Json {
       if (top && key == "buf_pool_size") {
         // The last duplicate wins, as a DOM reader keeps it; a non-number is kept as "not a number".
         pool_size = is_number ? number : std::string("x");
+      }
+      if (top && key == "buf_cfg") {
+        has_tiers_ = true;
       }
       SkipSpace();
       if (Peek() == ',') {
@@ -307,8 +314,12 @@ bool ParseListenList(const std::string &text, std::vector<std::string> &endpoint
 bool ParseBufPoolSize(const std::string &text, int64_t &bytes) {
   std::optional<std::string> pool_size;
   Json json(text);
-  if (!json.ParseDocument(pool_size) || !pool_size.has_value()) {
+  if (!json.ParseDocument(pool_size)) {
     return false;
+  }
+  if (!pool_size.has_value()) {
+    // buf_cfg alone keeps the default pool (§7); the fake does not check the tiers (their statuses are unconfirmed).
+    return json.HasTiers();
   }
   // An integer in int64 and above zero: no sign, fraction or exponent.
   uint64_t value = 0U;

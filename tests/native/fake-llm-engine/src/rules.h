@@ -37,7 +37,7 @@ bool ParseDeviceIds(const std::string &text, std::vector<int32_t> &ids);
 bool IsIpv4(const std::string &text);
 /// llm.ListenIpInfo (CE): ';'-separated "IPv4:port" entries, port up to 2^32 - 1; endpoints normalised "ip:port".
 bool ParseListenList(const std::string &text, std::vector<std::string> &endpoints);
-/// llm.BufPoolCfg: a JSON object whose buf_pool_size is a positive int64.
+/// llm.BufPoolCfg: a JSON object with a positive int64 buf_pool_size, or with buf_cfg alone (bytes left unchanged).
 bool ParseBufPoolSize(const std::string &text, int64_t &bytes);
 
 /// The KvCacheExtParam check both engines run first (§9.10).
