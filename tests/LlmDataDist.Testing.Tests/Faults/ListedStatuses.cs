@@ -39,7 +39,8 @@ internal static class ListedStatuses
     {
         [(EngineProfile.CE, "LinkLlmClusters")] = [S.Success, S.AlreadyLink, S.RepeatRequest, S.ParamInvalid, S.LinkFailed, S.WaitProcTimeout, S.NotifyPromptUnlinkFailed, S.Failed],
         [(EngineProfile.HX, "LinkLlmClusters")] = [S.Success, S.ParamInvalid, S.LinkFailed, S.Timeout, S.AlreadyLink, S.Failed],
-        [(EngineProfile.CE, "UnlinkLlmClusters")] = [S.Success, S.NotYetLink, S.ParamInvalid, S.LinkBusy, S.RepeatRequest, S.NotifyPromptUnlinkFailed, S.UnlinkFailed, S.WaitProcTimeout],
+        // FAILED: the instance itself crashed or finalized during the call (§5.1; docs/simulator-backend.md).
+        [(EngineProfile.CE, "UnlinkLlmClusters")] = [S.Success, S.NotYetLink, S.ParamInvalid, S.LinkBusy, S.RepeatRequest, S.NotifyPromptUnlinkFailed, S.UnlinkFailed, S.WaitProcTimeout, S.Failed],
         [(EngineProfile.HX, "UnlinkLlmClusters")] = [S.Success, S.ParamInvalid, S.UnlinkFailed, S.Timeout, S.Failed],
     };
 
