@@ -60,8 +60,11 @@ public sealed class SimulatorBackend : IDisposable
 
     /// <summary>Enters the world for each call. Cancellation is checked before the call: a token of the real clock
     /// must not fire inside the virtual one.</summary>
-    private sealed class LoopBoundBackend(SimulatorBackend owner, ILlmDataDistBackend inner) : ILlmDataDistBackend
+    private sealed class LoopBoundBackend(SimulatorBackend owner, ILlmDataDistBackend inner) : ILlmDataDistBackend, ILlmFailureReasonSource
     {
+        // The simulated call starts on the caller's thread inside Run, so it sees the client's call number itself.
+        public string? TakeFailureReason(long call) => (inner as ILlmFailureReasonSource)?.TakeFailureReason(call);
+
         public ValueTask<LlmStatus> InitializeAsync(IReadOnlyDictionary<string, string> options, CancellationToken cancellationToken = default) =>
             Call(() => inner.InitializeAsync(options), cancellationToken);
 

@@ -30,11 +30,38 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         Assert.True(File.Exists(Path.Combine(feed, $"LlmDataDist.{version}.nupkg")), "the SDK package is missing");
         Assert.True(File.Exists(Path.Combine(feed, $"LlmDataDist.{version}.snupkg")), "the SDK symbols package is missing");
 
-        var consumer = Path.Combine(_work, "consumer");
+        var consumer = CreateConsumer("consumer", File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Consumer", "Program.cs")), feed, version);
+        var stdout = Dotnet(consumer, "run", "-c", "Release", "-nologo");
+        Assert.Contains("bytes verified", stdout, StringComparison.Ordinal);
+
+        // The documentation's code compiles as written, using lines included, against the same packages.
+        foreach (var (file, heading) in new[] { ("README.md", "## Quick look"), ("docs/getting-started.md", "## 2.") })
+        {
+            var name = Path.GetFileNameWithoutExtension(file).Replace('-', '_');
+            Dotnet(CreateConsumer(name, CodeBlockAfter(Path.Combine(RepositoryRoot, file), heading), feed, version), "build", "-c", "Release", "-nologo");
+        }
+    }
+
+    /// <summary>The first csharp code block after a heading of a markdown file.</summary>
+    private static string CodeBlockAfter(string markdown, string heading)
+    {
+        var text = File.ReadAllText(markdown).ReplaceLineEndings("\n");
+        var start = text.IndexOf(heading, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"{markdown} has no heading '{heading}'");
+        var open = text.IndexOf("```csharp\n", start, StringComparison.Ordinal) + "```csharp\n".Length;
+        var close = text.IndexOf("\n```", open, StringComparison.Ordinal);
+        return text[open..close] + "\n";
+    }
+
+    /// <summary>A fresh application directory: the program, a project referencing the packages, a feed restricted to
+    /// the fresh packages and the public registry, and no repository build settings.</summary>
+    private string CreateConsumer(string name, string program, string feed, string version)
+    {
+        var consumer = Path.Combine(_work, name);
         Directory.CreateDirectory(consumer);
         var template = Path.Combine(AppContext.BaseDirectory, "Consumer");
-        File.Copy(Path.Combine(template, "Program.cs"), Path.Combine(consumer, "Program.cs"));
-        File.WriteAllText(Path.Combine(consumer, "Consumer.csproj"),
+        File.WriteAllText(Path.Combine(consumer, "Program.cs"), program);
+        File.WriteAllText(Path.Combine(consumer, name + ".csproj"),
             File.ReadAllText(Path.Combine(template, "Consumer.csproj.txt")).Replace("$(LlmDataDistVersion)", version, StringComparison.Ordinal));
         // Only the fresh feed and the public registry (for third-party dependencies) ...
         File.WriteAllText(Path.Combine(consumer, "nuget.config"), $"""
@@ -51,9 +78,7 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         File.WriteAllText(Path.Combine(consumer, "Directory.Build.props"), "<Project />");
         File.WriteAllText(Path.Combine(consumer, "Directory.Build.targets"), "<Project />");
         File.WriteAllText(Path.Combine(consumer, "Directory.Packages.props"), "<Project />");
-
-        var stdout = Dotnet(consumer, "run", "-c", "Release", "-nologo");
-        Assert.Contains("bytes verified", stdout, StringComparison.Ordinal);
+        return consumer;
     }
 
     public void Dispose()

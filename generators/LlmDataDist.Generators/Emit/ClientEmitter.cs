@@ -67,7 +67,7 @@ namespace LlmDataDist.Generators.Emit
             if (disposer is not null)
             {
                 w.Open("try");
-                Invoke(w, ns, CodeWriter.Literal(disposer.NativeName), "await _backend." + disposer.ManagedName + "Async(global::System.Threading.CancellationToken.None).ConfigureAwait(false)", null);
+                Invoke(w, ns, CodeWriter.Literal(disposer.NativeName), "_backend." + disposer.ManagedName + "Async(global::System.Threading.CancellationToken.None)", null);
                 w.Close();
                 w.Open("finally");
                 w.Line("_backend.Dispose();");
@@ -206,7 +206,8 @@ namespace LlmDataDist.Generators.Emit
             }
 
             w.Line("cancellationToken.ThrowIfCancellationRequested();");
-            var invoke = "await _backend." + method.ManagedName + "Async(" + string.Join(", ", callArgs.Concat(new[] { "cancellationToken" })) + ").ConfigureAwait(false)";
+            var invoke = "_backend." + method.ManagedName + "Async(" + string.Join(", ", callArgs.Concat(new[] { "cancellationToken" })) + ")";
+            var failed = "throw global::" + ns + ".LlmDataDistException.Create({0}, " + operation + ", {1}global::" + ns + ".LlmFailureReasons.Take(_backend, reasonCall));";
             if (!method.ReturnsStatus)
             {
                 Invoke(w, ns, operation, invoke, null);
@@ -214,7 +215,9 @@ namespace LlmDataDist.Generators.Emit
             else if (outs.Count == 0)
             {
                 Invoke(w, ns, operation, invoke, "status");
-                w.Line("global::" + ns + ".LlmDataDistException.ThrowIfFailed(status, " + operation + ");");
+                w.Open("if (status != " + TypeNames.Qualified(ns, TypeNames.StatusType) + ".Success)");
+                w.Line(string.Format(System.Globalization.CultureInfo.InvariantCulture, failed, "status", "null, "));
+                w.Close();
             }
             else
             {
@@ -223,12 +226,16 @@ namespace LlmDataDist.Generators.Emit
                 {
                     var clusters = Inputs(method).First(p => p.Type.Kind == TypeKind.List && p.Type.Args[0].Kind == TypeKind.Struct);
                     w.Line("var results = global::" + ns + ".ClusterResults.Create(result.Status, " + clusters.ManagedName + ", result." + Names.Pascal(perCluster.NativeName) + ");");
-                    w.Line("global::" + ns + ".LlmDataDistException.ThrowIfFailed(result.Status, " + operation + ", results);");
+                    w.Open("if (result.Status != " + TypeNames.Qualified(ns, TypeNames.StatusType) + ".Success)");
+                    w.Line(string.Format(System.Globalization.CultureInfo.InvariantCulture, failed, "result.Status", "results, "));
+                    w.Close();
                     w.Line("return results;");
                 }
                 else
                 {
-                    w.Line("global::" + ns + ".LlmDataDistException.ThrowIfFailed(result.Status, " + operation + ");");
+                    w.Open("if (result.Status != " + TypeNames.Qualified(ns, TypeNames.StatusType) + ".Success)");
+                    w.Line(string.Format(System.Globalization.CultureInfo.InvariantCulture, failed, "result.Status", "null, "));
+                    w.Close();
                     w.Line(outs.Count == 1 ? "return result." + Names.Pascal(outs[0].NativeName) + ";" : "return result;");
                 }
             }
@@ -243,14 +250,33 @@ namespace LlmDataDist.Generators.Emit
         private static void Invoke(CodeWriter w, string ns, string operation, string invoke, string? result, string? resultType = null)
         {
             var status = TypeNames.Qualified(ns, TypeNames.StatusType);
+            var valueType = result is null ? null : resultType ?? status;
             w.Line("var call = _telemetry.Begin(" + operation + ");");
-            if (result is not null)
+            if (valueType is not null)
             {
-                w.Line((resultType ?? status) + " " + result + ";");
+                // The backend sees the call's number only while its method starts (see LlmFailureReasons).
+                w.Line("var reasonCall = global::" + ns + ".LlmFailureReasons.Enter();");
+                w.Line(valueType + " " + result + ";");
             }
 
             w.Open("try");
-            w.Line((result is null ? string.Empty : result + " = ") + invoke + ";");
+            if (valueType is null)
+            {
+                w.Line("await " + invoke + ".ConfigureAwait(false);");
+            }
+            else
+            {
+                w.Line("global::System.Threading.Tasks.ValueTask<" + valueType + "> pending;");
+                w.Open("try");
+                w.Line("pending = " + invoke + ";");
+                w.Close();
+                w.Open("finally");
+                w.Line("global::" + ns + ".LlmFailureReasons.Exit();");
+                w.Close();
+                w.Line();
+                w.Line(result + " = await pending.ConfigureAwait(false);");
+            }
+
             w.Close();
             w.Open("catch (global::System.Exception exception)");
             w.Line("call.Fail(exception);");

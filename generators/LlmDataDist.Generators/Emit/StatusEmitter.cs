@@ -59,14 +59,14 @@ namespace LlmDataDist.Generators.Emit
         {
             var failures = statuses.Where(s => s.Value != 0).ToList();
             w.Open("public partial class LlmDataDistException");
-            w.Summary("Creates the exception type that belongs to the status (the base type for codes the header does not name).");
-            w.Open("public static LlmDataDistException Create(" + TypeNames.StatusType + " status, string operation, global::" + ns + ".ClusterResults? clusters = null) => status switch");
+            w.Summary("Creates the exception type that belongs to the status (the base type for codes the header does not name); the reason is the backend's, when it gave one.");
+            w.Open("public static LlmDataDistException Create(" + TypeNames.StatusType + " status, string operation, global::" + ns + ".ClusterResults? clusters = null, string? reason = null) => status switch");
             foreach (var status in failures)
             {
-                w.Line(TypeNames.StatusType + "." + status.ManagedName + " => new " + ExceptionName(status) + "(operation, clusters),");
+                w.Line(TypeNames.StatusType + "." + status.ManagedName + " => new " + ExceptionName(status) + "(operation, clusters, reason),");
             }
 
-            w.Line("_ => new LlmDataDistException(status, operation, clusters),");
+            w.Line("_ => new LlmDataDistException(status, operation, clusters, reason),");
             w.Close(";");
             w.Close();
             foreach (var status in failures)
@@ -75,8 +75,8 @@ namespace LlmDataDist.Generators.Emit
                 w.Summary("Thrown when a call returns " + status.NativeName + ": " + status.Summary);
                 w.Open("public sealed class " + ExceptionName(status) + " : LlmDataDistException");
                 w.Summary("Creates the exception for the named operation.");
-                w.Line("public " + ExceptionName(status) + "(string operation, global::" + ns + ".ClusterResults? clusters = null)");
-                w.Line("    : base(" + TypeNames.StatusType + "." + status.ManagedName + ", operation, clusters)");
+                w.Line("public " + ExceptionName(status) + "(string operation, global::" + ns + ".ClusterResults? clusters = null, string? reason = null)");
+                w.Line("    : base(" + TypeNames.StatusType + "." + status.ManagedName + ", operation, clusters, reason)");
                 w.Line("{");
                 w.Line("}");
                 w.Close();

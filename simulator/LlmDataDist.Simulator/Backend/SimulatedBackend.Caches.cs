@@ -16,17 +16,17 @@ public sealed partial class SimulatedBackend
         static AllocateCacheResult Fail(LlmStatus status) => new(status, new Cache());
         if (Profile == EngineProfile.HX)
         {
-            return Fail(LlmStatus.FeatureNotEnabled);
+            return Fail(Why(LlmStatus.FeatureNotEnabled, "AllocateCache is CE only; HX registers caller memory with RegisterKvCache"));
         }
 
         if (!IsInitialized)
         {
-            return Fail(LlmStatus.Failed);
+            return Fail(Why(LlmStatus.Failed, $"instance {ClusterId} is not initialized"));
         }
 
         if (cacheDesc.NumTensors == 0 || cacheDesc.Placement != CachePlacement.Device)
         {
-            return Fail(LlmStatus.ParamInvalid);
+            return Fail(Why(LlmStatus.ParamInvalid, cacheDesc.NumTensors == 0 ? "the descriptor has 0 tensors" : "AllocateCache allocates device memory only (Placement must be Device)"));
         }
 
         // The id is consumed from here on: a later failure leaves a gap (§9.8), which keeps ids deterministic.
@@ -48,7 +48,7 @@ public sealed partial class SimulatedBackend
         var needed = perTensor * desc.NumTensors * _npus.Count;
         if (_poolUsedBytes + needed > PoolBytes)
         {
-            return Fail(LlmStatus.DeviceOutOfMemory);
+            return Fail(Why(LlmStatus.DeviceOutOfMemory, $"{needed} bytes needed, {PoolBytes - _poolUsedBytes} of the {PoolBytes}-byte pool free (llm.BufPoolCfg)"));
         }
 
         var owned = new List<SimBuffer>();
@@ -84,18 +84,18 @@ public sealed partial class SimulatedBackend
         Enter();
         if (Profile == EngineProfile.HX)
         {
-            return LlmStatus.FeatureNotEnabled;
+            return Why(LlmStatus.FeatureNotEnabled, "DeallocateCache is CE only; HX unregisters with UnregisterKvCache");
         }
 
         if (!IsInitialized)
         {
-            return LlmStatus.Failed;
+            return Why(LlmStatus.Failed, $"instance {ClusterId} is not initialized");
         }
 
         // Doc≠code: the header comment promises SUCCESS for an unknown id; the engine returns KV_CACHE_NOT_EXIST.
         if (!_caches.ContainsKey(cacheId))
         {
-            return LlmStatus.KvCacheNotExist;
+            return Why(LlmStatus.KvCacheNotExist, $"cache {cacheId} does not exist on cluster {ClusterId}");
         }
 
         // The device frees the memory; a request that times out leaves the cache allocated (a choice: the device never

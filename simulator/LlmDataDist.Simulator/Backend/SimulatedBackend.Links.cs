@@ -51,12 +51,12 @@ public sealed partial class SimulatedBackend
 
         if (Profile == EngineProfile.CE && Role != LlmRole.Decoder)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, $"CE links only from a Decoder; this instance is a {Role}");
         }
 
         if (Profile == EngineProfile.HX && clusters.Count == 0)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, "clusters is empty");
         }
 
         var me = _incarnation;
@@ -104,7 +104,8 @@ public sealed partial class SimulatedBackend
         {
             // Doc≠code: SUCCESS unless a cluster failed to link; ALREADY_LINK / REPEAT_REQUEST / PARAM_INVALID do not count.
             return rets.Any(r => r is LlmStatus.LinkFailed or LlmStatus.WaitProcTimeout or LlmStatus.NotifyPromptUnlinkFailed)
-                ? LlmStatus.LinkFailed
+                ? Why(LlmStatus.LinkFailed, "clusters " + string.Join(", ", clusters.Zip(rets).Where(p => p.Second is LlmStatus.LinkFailed or LlmStatus.WaitProcTimeout or LlmStatus.NotifyPromptUnlinkFailed)
+                    .Select(p => $"{p.First.RemoteClusterId} ({p.Second} at {string.Join(", ", p.First.RemoteIpInfos.Select(i => $"{i.Ip}:{i.Port}"))})")) + " did not link and were rolled back")
                 : LlmStatus.Success;
         }
 
@@ -131,19 +132,19 @@ public sealed partial class SimulatedBackend
     {
         if (!IsInitialized)
         {
-            return LlmStatus.Failed;
+            return Why(LlmStatus.Failed, $"instance {ClusterId} is not initialized");
         }
 
         if (timeoutMs <= 0)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, $"timeout {timeoutMs} ms must be positive");
         }
 
         foreach (var cluster in clusters)
         {
             if (!cluster.RemoteIpInfos.All(i => IpText.IsIpv4(i.Ip)) || !cluster.LocalIpInfos.All(i => IpText.IsIpv4(i.Ip)))
             {
-                return LlmStatus.ParamInvalid;
+                return Why(LlmStatus.ParamInvalid, $"cluster {cluster.RemoteClusterId} has an IP that is not dotted IPv4");
             }
         }
 
@@ -164,13 +165,13 @@ public sealed partial class SimulatedBackend
 
             if (_linkOperationRunning)
             {
-                return LlmStatus.ProcessingLink;
+                return Why(LlmStatus.ProcessingLink, $"another link or unlink is running on instance {ClusterId}");
             }
         }
 
         if (clusters.Count == 0)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, "clusters is empty");
         }
 
         var firstLocal = clusters[0].LocalIpInfos.Select(i => i.Ip).ToList();
@@ -179,11 +180,17 @@ public sealed partial class SimulatedBackend
             if (cluster.LocalIpInfos.Count == 0 || cluster.RemoteIpInfos.Count == 0 || cluster.LocalIpInfos.Count != cluster.RemoteIpInfos.Count
                 || cluster.LocalIpInfos.Count != _npus.Count || !cluster.LocalIpInfos.Select(i => i.Ip).SequenceEqual(firstLocal))
             {
-                return LlmStatus.ParamInvalid;
+                return Why(LlmStatus.ParamInvalid, cluster.LocalIpInfos.Count == 0 || cluster.RemoteIpInfos.Count == 0
+                    ? $"cluster {cluster.RemoteClusterId} needs LocalIpInfos and RemoteIpInfos, one per device ({_npus.Count})"
+                    : cluster.LocalIpInfos.Count != cluster.RemoteIpInfos.Count || cluster.LocalIpInfos.Count != _npus.Count
+                        ? $"cluster {cluster.RemoteClusterId} has {cluster.LocalIpInfos.Count} local and {cluster.RemoteIpInfos.Count} remote IPs; CE needs one each per device ({_npus.Count})"
+                        : $"cluster {cluster.RemoteClusterId} has other LocalIpInfos than cluster {clusters[0].RemoteClusterId}; CE needs the same in one call");
             }
         }
 
-        return clusters.Count > ClustersPerCallMax ? LlmStatus.ClusterNumExceedLimit : LlmStatus.Success;
+        return clusters.Count > ClustersPerCallMax
+            ? Why(LlmStatus.ClusterNumExceedLimit, $"{clusters.Count} clusters > {ClustersPerCallMax} per call")
+            : LlmStatus.Success;
     }
 
     private sealed record LinkPlan(ClusterInfo Cluster, LlmStatus Status, SimulatedBackend? Server, ulong Key)
@@ -453,7 +460,10 @@ public sealed partial class SimulatedBackend
 
         if (Profile == EngineProfile.CE)
         {
-            return rets.All(r => r is LlmStatus.Success or LlmStatus.NotYetLink) ? LlmStatus.Success : LlmStatus.UnlinkFailed;
+            return rets.All(r => r is LlmStatus.Success or LlmStatus.NotYetLink)
+                ? LlmStatus.Success
+                : Why(LlmStatus.UnlinkFailed, "clusters " + string.Join(", ", clusters.Zip(rets).Where(p => p.Second is not (LlmStatus.Success or LlmStatus.NotYetLink))
+                    .Select(p => $"{p.First.RemoteClusterId} ({p.Second})")) + " did not unlink");
         }
 
         return rets.LastOrDefault(r => r != LlmStatus.Success, LlmStatus.Success);

@@ -43,39 +43,43 @@ public sealed partial class SimulatedBackend
         var ce = Profile == EngineProfile.CE;
         if (!IsInitialized)
         {
-            return LlmStatus.Failed;
+            return Why(LlmStatus.Failed, $"instance {ClusterId} is not initialized");
         }
 
         var callDeadline = CallDeadlineNs();
         if (blocks is null ? (size != -1 && size <= 0) : src.BatchIndex != 0)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, blocks is null ? $"size {size} must be -1 or positive" : $"src batch index {src.BatchIndex} must be 0 for blocks");
         }
 
         if (!LayerSelection.IsValid(ext, push: false) || (ce && Role != LlmRole.Decoder))
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, ce && Role != LlmRole.Decoder
+                ? $"CE pulls only from a Decoder; this instance is a {Role}"
+                : $"layer ranges {ext.SrcLayerRange} -> {ext.DstLayerRange} are not a valid pull selection");
         }
 
         if (blocks is { } lists && (lists.Src.Count == 0 || lists.Src.Count != lists.Dst.Count))
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, $"{lists.Src.Count} src blocks but {lists.Dst.Count} dst blocks");
         }
 
         if (!ce && src.ClusterId == ClusterId)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, $"HX cannot pull from itself (cluster {ClusterId})");
         }
 
         if (!_caches.TryGetValue(dstCache.CacheId, out var d))
         {
-            return LlmStatus.KvCacheNotExist;
+            return Why(LlmStatus.KvCacheNotExist, $"local cache {dstCache.CacheId} does not exist on cluster {ClusterId}");
         }
 
         var n = size > 0 ? size : d.Geometry.Stride;
         if (blocks is null ? (batch >= d.Geometry.Rows || n > d.Geometry.Stride) : blocks.Value.Dst.Any(b => b >= (ulong)d.Geometry.Rows))
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, blocks is { } bad
+                ? $"dst block {bad.Dst.First(b => b >= (ulong)d.Geometry.Rows)} ≥ {d.Geometry.Rows} rows"
+                : batch >= d.Geometry.Rows ? $"dst batch {batch} ≥ {d.Geometry.Rows} rows" : $"size {n} > {d.Geometry.Stride} bytes per row");
         }
 
         var useRanges = LayerSelection.PullUsesRanges(ext);
@@ -310,14 +314,14 @@ public sealed partial class SimulatedBackend
     {
         if (record is null)
         {
-            return LlmStatus.NotYetLink;
+            return Why(LlmStatus.NotYetLink, $"instance {ClusterId} has no link to that cluster");
         }
 
         if (Profile == EngineProfile.CE)
         {
             if (record.Unlinking)
             {
-                return LlmStatus.LinkBusy;
+                return Why(LlmStatus.LinkBusy, "the link is being unlinked");
             }
 
             // CE pulls over a client record only (the device function answers FAILED for a server-side one).

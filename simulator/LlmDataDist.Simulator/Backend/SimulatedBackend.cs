@@ -66,6 +66,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _fabric.Loop.AssertInsideRun($"{nameof(SimulatedBackend)}.{caller}");
+        BeginCall();
     }
 
     /// <inheritdoc />
@@ -80,7 +81,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
 
         if (_crashed)
         {
-            return Done(LlmStatus.Failed); // the process is down until the fault plan restarts it
+            return Done(Why(LlmStatus.Failed, $"instance {ClusterId} crashed (fault plan); it restarts when the plan says")); // the process is down until the fault plan restarts it
         }
 
         var start = _fabric.Loop.NowNs;
@@ -94,7 +95,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
         var status = OptionRules.ParseInitialize(Profile, Role, options, out var parsed);
         if (status != LlmStatus.Success)
         {
-            return status;
+            return Why(status, InitializeRuleBroken(options));
         }
 
         // Engine start-up: every device id must name an NPU of this server, and the listener must bind.
@@ -104,7 +105,8 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
             var npu = _fabric.Topology.NpusOf(_server).FirstOrDefault(n => n.DeviceId == deviceId);
             if (npu is null)
             {
-                return LlmStatus.Failed;
+                var count = _fabric.Topology.NpusOf(_server).Count;
+                return Why(LlmStatus.Failed, $"device {deviceId} is not on server {_server} ({count} NPUs)");
             }
 
             npus.Add(npu.Id);
@@ -114,7 +116,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
         var listen = Profile == EngineProfile.CE && Role != LlmRole.Prompt ? [] : parsed.Listen.Select(Endpoint).ToList();
         if (!StartListening(listen))
         {
-            return LlmStatus.Failed;
+            return Why(LlmStatus.Failed, $"cannot listen on {string.Join(", ", listen)}: another instance holds the endpoint");
         }
 
         _npus = npus;
@@ -157,7 +159,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
 
         if (!OptionRules.IsRole(role) || !OptionRules.TryParseSetRoleListen(Profile, options, out var listenParsed))
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, OptionRules.IsRole(role) ? "llm.ListenIpInfo is not a valid endpoint for SetRole" : $"{role} is not a role");
         }
 
         var listen = listenParsed.Select(Endpoint).ToList();
@@ -165,17 +167,19 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
         {
             if (!_options!.EnableSwitchRole || _npus.Count > 1)
             {
-                return LlmStatus.FeatureNotEnabled;
+                return Why(LlmStatus.FeatureNotEnabled, _npus.Count > 1
+                    ? "CE SetRole works on one device only"
+                    : "CE SetRole needs llm.EnableSwitchRole=1 at Initialize");
             }
 
             if (role == LlmRole.Prompt && listen.Count == 0)
             {
-                return LlmStatus.ParamInvalid;
+                return Why(LlmStatus.ParamInvalid, "CE prompt requires llm.ListenIpInfo");
             }
 
             if (Role is LlmRole.Prompt or LlmRole.Decoder && HasLinks)
             {
-                return LlmStatus.ExistLink;
+                return Why(LlmStatus.ExistLink, $"instance {ClusterId} still has links; unlink every peer before SetRole");
             }
 
             apply = () =>

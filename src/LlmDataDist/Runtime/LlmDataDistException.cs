@@ -12,13 +12,19 @@ public partial class LlmDataDistException : Exception
     /// <param name="status">The status.</param>
     /// <param name="operation">The C++ name of the operation.</param>
     /// <param name="clusters">Per-cluster results, for link and unlink.</param>
-    public LlmDataDistException(LlmStatus status, string operation, ClusterResults? clusters = null)
-        : base(Describe(status, operation, clusters))
+    /// <param name="reason">Which rule failed, when the backend said (see <see cref="LlmFailureReasons"/>).</param>
+    public LlmDataDistException(LlmStatus status, string operation, ClusterResults? clusters = null, string? reason = null)
+        : base(Describe(status, operation, clusters, reason))
     {
         Status = status;
         Operation = operation;
         Clusters = clusters;
+        Reason = reason;
     }
+
+    /// <summary>Which rule the call broke, as the backend put it (for example <c>dst block 4096 ≥ 64 rows</c>); null
+    /// when the backend does not say (the C++ API itself returns only the status).</summary>
+    public string? Reason { get; }
 
     /// <summary>The status the call returned; unnamed codes keep their number.</summary>
     public LlmStatus Status { get; }
@@ -39,21 +45,28 @@ public partial class LlmDataDistException : Exception
     /// <param name="status">The status.</param>
     /// <param name="operation">The C++ name of the operation.</param>
     /// <param name="clusters">Per-cluster results, for link and unlink.</param>
-    public static void ThrowIfFailed(LlmStatus status, string operation, ClusterResults? clusters = null)
+    /// <param name="reason">Which rule failed, when known.</param>
+    public static void ThrowIfFailed(LlmStatus status, string operation, ClusterResults? clusters = null, string? reason = null)
     {
         if (status != LlmStatus.Success)
         {
-            throw Create(status, operation, clusters);
+            throw Create(status, operation, clusters, reason);
         }
     }
 
-    private static string Describe(LlmStatus status, string operation, ClusterResults? clusters)
+    private static string Describe(LlmStatus status, string operation, ClusterResults? clusters, string? reason)
     {
         // Runtime (ACL) codes are documented in decimal, LLM codes in hex: an unnamed code shows both.
         var name = status.GetNativeName()
             ?? $"status {((uint)status).ToString(CultureInfo.InvariantCulture)} (0x{((uint)status).ToString("X8", CultureInfo.InvariantCulture)})";
-        var advice = status.GetAdvice();
-        var text = $"{operation} failed with {name}: {status.GetDescription()}";
+        // The status's advice is written for the calls that usually return it; a failed Initialize is not "call
+        // Initialize first", it is Initialize itself that failed.
+        var advice = status == LlmStatus.Failed && operation == "Initialize"
+            ? "Initialize itself failed: check the options and the library log; the instance stays uninitialized."
+            : status.GetAdvice();
+        var text = reason is null
+            ? $"{operation} failed with {name}: {status.GetDescription()}"
+            : $"{operation} failed with {name}: {reason}. {status.GetDescription()}";
         if (advice.Length > 0)
         {
             text += " " + advice;

@@ -49,18 +49,33 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ValidateInitialize(new InitializeArguments(optionsMap));
         cancellationToken.ThrowIfCancellationRequested();
         var call = _telemetry.Begin("Initialize");
+        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
         global::LlmDataDist.LlmStatus status;
         try
         {
-            status = await _backend.InitializeAsync(optionsMap, cancellationToken).ConfigureAwait(false);
+            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            try
+            {
+                pending = _backend.InitializeAsync(optionsMap, cancellationToken);
+            }
+            finally
+            {
+                global::LlmDataDist.LlmFailureReasons.Exit();
+            }
+
+            status = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
             call.Fail(exception);
             throw;
         }
+
         call.End(status);
-        global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "Initialize");
+        if (status != global::LlmDataDist.LlmStatus.Success)
+        {
+            throw global::LlmDataDist.LlmDataDistException.Create(status, "Initialize", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+        }
     }
 
     /// <summary>Drops every link and cache and stops listening; the instance may be initialized again.</summary>
@@ -81,6 +96,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             call.Fail(exception);
             throw;
         }
+
         call.End(global::LlmDataDist.LlmStatus.Success);
     }
 
@@ -99,18 +115,33 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ValidateSetRole(new SetRoleArguments(role, optionsMap));
         cancellationToken.ThrowIfCancellationRequested();
         var call = _telemetry.Begin("SetRole");
+        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
         global::LlmDataDist.LlmStatus status;
         try
         {
-            status = await _backend.SetRoleAsync(role, optionsMap, cancellationToken).ConfigureAwait(false);
+            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            try
+            {
+                pending = _backend.SetRoleAsync(role, optionsMap, cancellationToken);
+            }
+            finally
+            {
+                global::LlmDataDist.LlmFailureReasons.Exit();
+            }
+
+            status = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
             call.Fail(exception);
             throw;
         }
+
         call.End(status);
-        global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "SetRole");
+        if (status != global::LlmDataDist.LlmStatus.Success)
+        {
+            throw global::LlmDataDist.LlmDataDistException.Create(status, "SetRole", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+        }
     }
 
     /// <summary>Links this instance, as client, to the listening instances given.</summary>
@@ -130,19 +161,34 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ValidateLinkLlmClusters(new LinkLlmClustersArguments(clusters, timeoutInMillis));
         cancellationToken.ThrowIfCancellationRequested();
         var call = _telemetry.Begin("LinkLlmClusters");
+        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
         global::LlmDataDist.LinkLlmClustersResult result;
         try
         {
-            result = await _backend.LinkLlmClustersAsync(clusters, timeoutInMillis, cancellationToken).ConfigureAwait(false);
+            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LinkLlmClustersResult> pending;
+            try
+            {
+                pending = _backend.LinkLlmClustersAsync(clusters, timeoutInMillis, cancellationToken);
+            }
+            finally
+            {
+                global::LlmDataDist.LlmFailureReasons.Exit();
+            }
+
+            result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
             call.Fail(exception);
             throw;
         }
+
         call.End(result.Status);
         var results = global::LlmDataDist.ClusterResults.Create(result.Status, clusters, result.Rets);
-        global::LlmDataDist.LlmDataDistException.ThrowIfFailed(result.Status, "LinkLlmClusters", results);
+        if (result.Status != global::LlmDataDist.LlmStatus.Success)
+        {
+            throw global::LlmDataDist.LlmDataDistException.Create(result.Status, "LinkLlmClusters", results, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+        }
         return results;
     }
 
@@ -164,19 +210,34 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ValidateUnlinkLlmClusters(new UnlinkLlmClustersArguments(clusters, timeoutInMillis, forceFlag));
         cancellationToken.ThrowIfCancellationRequested();
         var call = _telemetry.Begin("UnlinkLlmClusters");
+        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
         global::LlmDataDist.UnlinkLlmClustersResult result;
         try
         {
-            result = await _backend.UnlinkLlmClustersAsync(clusters, timeoutInMillis, forceFlag, cancellationToken).ConfigureAwait(false);
+            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.UnlinkLlmClustersResult> pending;
+            try
+            {
+                pending = _backend.UnlinkLlmClustersAsync(clusters, timeoutInMillis, forceFlag, cancellationToken);
+            }
+            finally
+            {
+                global::LlmDataDist.LlmFailureReasons.Exit();
+            }
+
+            result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
             call.Fail(exception);
             throw;
         }
+
         call.End(result.Status);
         var results = global::LlmDataDist.ClusterResults.Create(result.Status, clusters, result.Rets);
-        global::LlmDataDist.LlmDataDistException.ThrowIfFailed(result.Status, "UnlinkLlmClusters", results);
+        if (result.Status != global::LlmDataDist.LlmStatus.Success)
+        {
+            throw global::LlmDataDist.LlmDataDistException.Create(result.Status, "UnlinkLlmClusters", results, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+        }
         return results;
     }
 
@@ -194,18 +255,33 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ValidateAllocateCache(new AllocateCacheArguments(cacheDesc));
         cancellationToken.ThrowIfCancellationRequested();
         var call = _telemetry.Begin("AllocateCache");
+        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
         global::LlmDataDist.AllocateCacheResult result;
         try
         {
-            result = await _backend.AllocateCacheAsync(cacheDesc, cancellationToken).ConfigureAwait(false);
+            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.AllocateCacheResult> pending;
+            try
+            {
+                pending = _backend.AllocateCacheAsync(cacheDesc, cancellationToken);
+            }
+            finally
+            {
+                global::LlmDataDist.LlmFailureReasons.Exit();
+            }
+
+            result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
             call.Fail(exception);
             throw;
         }
+
         call.End(result.Status);
-        global::LlmDataDist.LlmDataDistException.ThrowIfFailed(result.Status, "AllocateCache");
+        if (result.Status != global::LlmDataDist.LlmStatus.Success)
+        {
+            throw global::LlmDataDist.LlmDataDistException.Create(result.Status, "AllocateCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+        }
         return result.Cache;
     }
 
@@ -222,18 +298,33 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ValidateDeallocateCache(new DeallocateCacheArguments(cacheId));
         cancellationToken.ThrowIfCancellationRequested();
         var call = _telemetry.Begin("DeallocateCache");
+        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
         global::LlmDataDist.LlmStatus status;
         try
         {
-            status = await _backend.DeallocateCacheAsync(cacheId, cancellationToken).ConfigureAwait(false);
+            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            try
+            {
+                pending = _backend.DeallocateCacheAsync(cacheId, cancellationToken);
+            }
+            finally
+            {
+                global::LlmDataDist.LlmFailureReasons.Exit();
+            }
+
+            status = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
             call.Fail(exception);
             throw;
         }
+
         call.End(status);
-        global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "DeallocateCache");
+        if (status != global::LlmDataDist.LlmStatus.Success)
+        {
+            throw global::LlmDataDist.LlmDataDistException.Create(status, "DeallocateCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+        }
     }
 
     /// <summary>Pulls one row of a remote cache into a row of a local cache.</summary>
@@ -256,18 +347,33 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ValidatePullKvCache(new PullKvCacheArguments(srcCacheIndex, dstCache, batchIndex, size, extParam));
         cancellationToken.ThrowIfCancellationRequested();
         var call = _telemetry.Begin("PullKvCache");
+        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
         global::LlmDataDist.LlmStatus status;
         try
         {
-            status = await _backend.PullKvCacheAsync(srcCacheIndex, dstCache, batchIndex, size, extParam, cancellationToken).ConfigureAwait(false);
+            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            try
+            {
+                pending = _backend.PullKvCacheAsync(srcCacheIndex, dstCache, batchIndex, size, extParam, cancellationToken);
+            }
+            finally
+            {
+                global::LlmDataDist.LlmFailureReasons.Exit();
+            }
+
+            status = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
             call.Fail(exception);
             throw;
         }
+
         call.End(status);
-        global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "PullKvCache");
+        if (status != global::LlmDataDist.LlmStatus.Success)
+        {
+            throw global::LlmDataDist.LlmDataDistException.Create(status, "PullKvCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+        }
     }
 
     /// <summary>Pulls blocks of a remote paged cache into blocks of a local cache.</summary>
@@ -292,18 +398,33 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ValidatePullKvBlocks(new PullKvBlocksArguments(srcCacheIndex, dstCache, srcBlocks, dstBlocks, extParam));
         cancellationToken.ThrowIfCancellationRequested();
         var call = _telemetry.Begin("PullKvBlocks");
+        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
         global::LlmDataDist.LlmStatus status;
         try
         {
-            status = await _backend.PullKvBlocksAsync(srcCacheIndex, dstCache, srcBlocks, dstBlocks, extParam, cancellationToken).ConfigureAwait(false);
+            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            try
+            {
+                pending = _backend.PullKvBlocksAsync(srcCacheIndex, dstCache, srcBlocks, dstBlocks, extParam, cancellationToken);
+            }
+            finally
+            {
+                global::LlmDataDist.LlmFailureReasons.Exit();
+            }
+
+            status = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
             call.Fail(exception);
             throw;
         }
+
         call.End(status);
-        global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "PullKvBlocks");
+        if (status != global::LlmDataDist.LlmStatus.Success)
+        {
+            throw global::LlmDataDist.LlmDataDistException.Create(status, "PullKvBlocks", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+        }
     }
 
     /// <summary>Copies one row between two local caches.</summary>
@@ -326,18 +447,33 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ValidateCopyKvCache(new CopyKvCacheArguments(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size));
         cancellationToken.ThrowIfCancellationRequested();
         var call = _telemetry.Begin("CopyKvCache");
+        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
         global::LlmDataDist.LlmStatus status;
         try
         {
-            status = await _backend.CopyKvCacheAsync(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size, cancellationToken).ConfigureAwait(false);
+            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            try
+            {
+                pending = _backend.CopyKvCacheAsync(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size, cancellationToken);
+            }
+            finally
+            {
+                global::LlmDataDist.LlmFailureReasons.Exit();
+            }
+
+            status = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
             call.Fail(exception);
             throw;
         }
+
         call.End(status);
-        global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "CopyKvCache");
+        if (status != global::LlmDataDist.LlmStatus.Success)
+        {
+            throw global::LlmDataDist.LlmDataDistException.Create(status, "CopyKvCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+        }
     }
 
     /// <summary>Copies blocks of a local cache to one or several block lists of another.</summary>
@@ -361,18 +497,33 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ValidateCopyKvBlocks(new CopyKvBlocksArguments(srcCache, dstCache, srcBlocks, dstBlocksList));
         cancellationToken.ThrowIfCancellationRequested();
         var call = _telemetry.Begin("CopyKvBlocks");
+        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
         global::LlmDataDist.LlmStatus status;
         try
         {
-            status = await _backend.CopyKvBlocksAsync(srcCache, dstCache, srcBlocks, dstBlocksList, cancellationToken).ConfigureAwait(false);
+            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            try
+            {
+                pending = _backend.CopyKvBlocksAsync(srcCache, dstCache, srcBlocks, dstBlocksList, cancellationToken);
+            }
+            finally
+            {
+                global::LlmDataDist.LlmFailureReasons.Exit();
+            }
+
+            status = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
             call.Fail(exception);
             throw;
         }
+
         call.End(status);
-        global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "CopyKvBlocks");
+        if (status != global::LlmDataDist.LlmStatus.Success)
+        {
+            throw global::LlmDataDist.LlmDataDistException.Create(status, "CopyKvBlocks", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+        }
     }
 
     /// <summary>Pushes one row of a local cache into a row of a remote cache.</summary>
@@ -395,18 +546,33 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ValidatePushKvCache(new PushKvCacheArguments(srcCache, dstCacheIndex, srcBatchIndex, size, extParam));
         cancellationToken.ThrowIfCancellationRequested();
         var call = _telemetry.Begin("PushKvCache");
+        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
         global::LlmDataDist.LlmStatus status;
         try
         {
-            status = await _backend.PushKvCacheAsync(srcCache, dstCacheIndex, srcBatchIndex, size, extParam, cancellationToken).ConfigureAwait(false);
+            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            try
+            {
+                pending = _backend.PushKvCacheAsync(srcCache, dstCacheIndex, srcBatchIndex, size, extParam, cancellationToken);
+            }
+            finally
+            {
+                global::LlmDataDist.LlmFailureReasons.Exit();
+            }
+
+            status = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
             call.Fail(exception);
             throw;
         }
+
         call.End(status);
-        global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "PushKvCache");
+        if (status != global::LlmDataDist.LlmStatus.Success)
+        {
+            throw global::LlmDataDist.LlmDataDistException.Create(status, "PushKvCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+        }
     }
 
     /// <summary>Pushes blocks of a local paged cache into blocks of a remote cache.</summary>
@@ -431,18 +597,33 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ValidatePushKvBlocks(new PushKvBlocksArguments(srcCache, dstCacheIndex, srcBlocks, dstBlocks, extParam));
         cancellationToken.ThrowIfCancellationRequested();
         var call = _telemetry.Begin("PushKvBlocks");
+        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
         global::LlmDataDist.LlmStatus status;
         try
         {
-            status = await _backend.PushKvBlocksAsync(srcCache, dstCacheIndex, srcBlocks, dstBlocks, extParam, cancellationToken).ConfigureAwait(false);
+            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            try
+            {
+                pending = _backend.PushKvBlocksAsync(srcCache, dstCacheIndex, srcBlocks, dstBlocks, extParam, cancellationToken);
+            }
+            finally
+            {
+                global::LlmDataDist.LlmFailureReasons.Exit();
+            }
+
+            status = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
             call.Fail(exception);
             throw;
         }
+
         call.End(status);
-        global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "PushKvBlocks");
+        if (status != global::LlmDataDist.LlmStatus.Success)
+        {
+            throw global::LlmDataDist.LlmDataDistException.Create(status, "PushKvBlocks", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+        }
     }
 
     /// <summary>Registers caller memory as a cache that peers can pull from and push to.</summary>
@@ -463,18 +644,33 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ValidateRegisterKvCache(new RegisterKvCacheArguments(cacheDesc, addrs, cfg));
         cancellationToken.ThrowIfCancellationRequested();
         var call = _telemetry.Begin("RegisterKvCache");
+        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
         global::LlmDataDist.RegisterKvCacheResult result;
         try
         {
-            result = await _backend.RegisterKvCacheAsync(cacheDesc, addrs, cfg, cancellationToken).ConfigureAwait(false);
+            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.RegisterKvCacheResult> pending;
+            try
+            {
+                pending = _backend.RegisterKvCacheAsync(cacheDesc, addrs, cfg, cancellationToken);
+            }
+            finally
+            {
+                global::LlmDataDist.LlmFailureReasons.Exit();
+            }
+
+            result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
             call.Fail(exception);
             throw;
         }
+
         call.End(result.Status);
-        global::LlmDataDist.LlmDataDistException.ThrowIfFailed(result.Status, "RegisterKvCache");
+        if (result.Status != global::LlmDataDist.LlmStatus.Success)
+        {
+            throw global::LlmDataDist.LlmDataDistException.Create(result.Status, "RegisterKvCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+        }
         return result.CacheId;
     }
 
@@ -491,18 +687,33 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
         ValidateUnregisterKvCache(new UnregisterKvCacheArguments(cacheId));
         cancellationToken.ThrowIfCancellationRequested();
         var call = _telemetry.Begin("UnregisterKvCache");
+        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
         global::LlmDataDist.LlmStatus status;
         try
         {
-            status = await _backend.UnregisterKvCacheAsync(cacheId, cancellationToken).ConfigureAwait(false);
+            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            try
+            {
+                pending = _backend.UnregisterKvCacheAsync(cacheId, cancellationToken);
+            }
+            finally
+            {
+                global::LlmDataDist.LlmFailureReasons.Exit();
+            }
+
+            status = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
             call.Fail(exception);
             throw;
         }
+
         call.End(status);
-        global::LlmDataDist.LlmDataDistException.ThrowIfFailed(status, "UnregisterKvCache");
+        if (status != global::LlmDataDist.LlmStatus.Success)
+        {
+            throw global::LlmDataDist.LlmDataDistException.Create(status, "UnregisterKvCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+        }
     }
 
     /// <summary>Finalizes the instance if it is still initialized (the C++ destructor). Calls Finalize first. Calling it again does nothing.</summary>
@@ -526,6 +737,7 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
                 call.Fail(exception);
                 throw;
             }
+
             call.End(global::LlmDataDist.LlmStatus.Success);
         }
         finally

@@ -128,7 +128,7 @@ public static class LlmStatusInfo
         LlmStatus.Failed => "Initialize the instance first; otherwise check the library log.",
         LlmStatus.WaitProcTimeout => "On a transfer the link is unusable: unlink it (force on both sides) and link again.",
         LlmStatus.KvCacheNotExist => "Check the cache id and the remote row; on HX, caches registered after the link's first transfer are invisible until re-link.",
-        LlmStatus.ParamInvalid => "Fix the argument; the call changed nothing.",
+        LlmStatus.ParamInvalid => "Fix the argument. Nothing changed, except that a CE AllocateCache with an invalid descriptor still consumed a cache id.",
         LlmStatus.NotYetLink => "Link the clusters first.",
         LlmStatus.AlreadyLink => "Use the existing link, or unlink it first.",
         LlmStatus.LinkFailed => "Check that the peer listens on the given endpoint, then retry.",
@@ -222,39 +222,39 @@ public static class LlmStatusInfo
 
 public partial class LlmDataDistException
 {
-    /// <summary>Creates the exception type that belongs to the status (the base type for codes the header does not name).</summary>
-    public static LlmDataDistException Create(LlmStatus status, string operation, global::LlmDataDist.ClusterResults? clusters = null) => status switch
+    /// <summary>Creates the exception type that belongs to the status (the base type for codes the header does not name); the reason is the backend's, when it gave one.</summary>
+    public static LlmDataDistException Create(LlmStatus status, string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null) => status switch
     {
-        LlmStatus.Failed => new LlmFailedException(operation, clusters),
-        LlmStatus.WaitProcTimeout => new LlmWaitProcTimeoutException(operation, clusters),
-        LlmStatus.KvCacheNotExist => new LlmKvCacheNotExistException(operation, clusters),
-        LlmStatus.RepeatRequest => new LlmRepeatRequestException(operation, clusters),
-        LlmStatus.RequestAlreadyCompleted => new LlmRequestAlreadyCompletedException(operation, clusters),
-        LlmStatus.ParamInvalid => new LlmParamInvalidException(operation, clusters),
-        LlmStatus.EngineFinalized => new LlmEngineFinalizedException(operation, clusters),
-        LlmStatus.NotYetLink => new LlmNotYetLinkException(operation, clusters),
-        LlmStatus.AlreadyLink => new LlmAlreadyLinkException(operation, clusters),
-        LlmStatus.LinkFailed => new LlmLinkFailedException(operation, clusters),
-        LlmStatus.UnlinkFailed => new LlmUnlinkFailedException(operation, clusters),
-        LlmStatus.NotifyPromptUnlinkFailed => new LlmNotifyPromptUnlinkFailedException(operation, clusters),
-        LlmStatus.ClusterNumExceedLimit => new LlmClusterNumExceedLimitException(operation, clusters),
-        LlmStatus.ProcessingLink => new LlmProcessingLinkException(operation, clusters),
-        LlmStatus.DeviceOutOfMemory => new LlmDeviceOutOfMemoryException(operation, clusters),
-        LlmStatus.PrefixAlreadyExist => new LlmPrefixAlreadyExistException(operation, clusters),
-        LlmStatus.PrefixNotExist => new LlmPrefixNotExistException(operation, clusters),
-        LlmStatus.SeqLenOverLimit => new LlmSeqLenOverLimitException(operation, clusters),
-        LlmStatus.NoFreeBlock => new LlmNoFreeBlockException(operation, clusters),
-        LlmStatus.BlocksOutOfMemory => new LlmBlocksOutOfMemoryException(operation, clusters),
-        LlmStatus.CacheKeyAlreadyExist => new LlmCacheKeyAlreadyExistException(operation, clusters),
-        LlmStatus.CacheKeyNotExist => new LlmCacheKeyNotExistException(operation, clusters),
-        LlmStatus.BlockPoolFull => new LlmBlockPoolFullException(operation, clusters),
-        LlmStatus.CacheIdAlreadyExist => new LlmCacheIdAlreadyExistException(operation, clusters),
-        LlmStatus.ExistLink => new LlmExistLinkException(operation, clusters),
-        LlmStatus.FeatureNotEnabled => new LlmFeatureNotEnabledException(operation, clusters),
-        LlmStatus.Timeout => new LlmTimeoutException(operation, clusters),
-        LlmStatus.LinkBusy => new LlmLinkBusyException(operation, clusters),
-        LlmStatus.OutOfMemory => new LlmOutOfMemoryException(operation, clusters),
-        _ => new LlmDataDistException(status, operation, clusters),
+        LlmStatus.Failed => new LlmFailedException(operation, clusters, reason),
+        LlmStatus.WaitProcTimeout => new LlmWaitProcTimeoutException(operation, clusters, reason),
+        LlmStatus.KvCacheNotExist => new LlmKvCacheNotExistException(operation, clusters, reason),
+        LlmStatus.RepeatRequest => new LlmRepeatRequestException(operation, clusters, reason),
+        LlmStatus.RequestAlreadyCompleted => new LlmRequestAlreadyCompletedException(operation, clusters, reason),
+        LlmStatus.ParamInvalid => new LlmParamInvalidException(operation, clusters, reason),
+        LlmStatus.EngineFinalized => new LlmEngineFinalizedException(operation, clusters, reason),
+        LlmStatus.NotYetLink => new LlmNotYetLinkException(operation, clusters, reason),
+        LlmStatus.AlreadyLink => new LlmAlreadyLinkException(operation, clusters, reason),
+        LlmStatus.LinkFailed => new LlmLinkFailedException(operation, clusters, reason),
+        LlmStatus.UnlinkFailed => new LlmUnlinkFailedException(operation, clusters, reason),
+        LlmStatus.NotifyPromptUnlinkFailed => new LlmNotifyPromptUnlinkFailedException(operation, clusters, reason),
+        LlmStatus.ClusterNumExceedLimit => new LlmClusterNumExceedLimitException(operation, clusters, reason),
+        LlmStatus.ProcessingLink => new LlmProcessingLinkException(operation, clusters, reason),
+        LlmStatus.DeviceOutOfMemory => new LlmDeviceOutOfMemoryException(operation, clusters, reason),
+        LlmStatus.PrefixAlreadyExist => new LlmPrefixAlreadyExistException(operation, clusters, reason),
+        LlmStatus.PrefixNotExist => new LlmPrefixNotExistException(operation, clusters, reason),
+        LlmStatus.SeqLenOverLimit => new LlmSeqLenOverLimitException(operation, clusters, reason),
+        LlmStatus.NoFreeBlock => new LlmNoFreeBlockException(operation, clusters, reason),
+        LlmStatus.BlocksOutOfMemory => new LlmBlocksOutOfMemoryException(operation, clusters, reason),
+        LlmStatus.CacheKeyAlreadyExist => new LlmCacheKeyAlreadyExistException(operation, clusters, reason),
+        LlmStatus.CacheKeyNotExist => new LlmCacheKeyNotExistException(operation, clusters, reason),
+        LlmStatus.BlockPoolFull => new LlmBlockPoolFullException(operation, clusters, reason),
+        LlmStatus.CacheIdAlreadyExist => new LlmCacheIdAlreadyExistException(operation, clusters, reason),
+        LlmStatus.ExistLink => new LlmExistLinkException(operation, clusters, reason),
+        LlmStatus.FeatureNotEnabled => new LlmFeatureNotEnabledException(operation, clusters, reason),
+        LlmStatus.Timeout => new LlmTimeoutException(operation, clusters, reason),
+        LlmStatus.LinkBusy => new LlmLinkBusyException(operation, clusters, reason),
+        LlmStatus.OutOfMemory => new LlmOutOfMemoryException(operation, clusters, reason),
+        _ => new LlmDataDistException(status, operation, clusters, reason),
     };
 }
 
@@ -262,8 +262,8 @@ public partial class LlmDataDistException
 public sealed class LlmFailedException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmFailedException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.Failed, operation, clusters)
+    public LlmFailedException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.Failed, operation, clusters, reason)
     {
     }
 }
@@ -272,8 +272,8 @@ public sealed class LlmFailedException : LlmDataDistException
 public sealed class LlmWaitProcTimeoutException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmWaitProcTimeoutException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.WaitProcTimeout, operation, clusters)
+    public LlmWaitProcTimeoutException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.WaitProcTimeout, operation, clusters, reason)
     {
     }
 }
@@ -282,8 +282,8 @@ public sealed class LlmWaitProcTimeoutException : LlmDataDistException
 public sealed class LlmKvCacheNotExistException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmKvCacheNotExistException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.KvCacheNotExist, operation, clusters)
+    public LlmKvCacheNotExistException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.KvCacheNotExist, operation, clusters, reason)
     {
     }
 }
@@ -292,8 +292,8 @@ public sealed class LlmKvCacheNotExistException : LlmDataDistException
 public sealed class LlmRepeatRequestException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmRepeatRequestException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.RepeatRequest, operation, clusters)
+    public LlmRepeatRequestException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.RepeatRequest, operation, clusters, reason)
     {
     }
 }
@@ -302,8 +302,8 @@ public sealed class LlmRepeatRequestException : LlmDataDistException
 public sealed class LlmRequestAlreadyCompletedException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmRequestAlreadyCompletedException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.RequestAlreadyCompleted, operation, clusters)
+    public LlmRequestAlreadyCompletedException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.RequestAlreadyCompleted, operation, clusters, reason)
     {
     }
 }
@@ -312,8 +312,8 @@ public sealed class LlmRequestAlreadyCompletedException : LlmDataDistException
 public sealed class LlmParamInvalidException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmParamInvalidException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.ParamInvalid, operation, clusters)
+    public LlmParamInvalidException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.ParamInvalid, operation, clusters, reason)
     {
     }
 }
@@ -322,8 +322,8 @@ public sealed class LlmParamInvalidException : LlmDataDistException
 public sealed class LlmEngineFinalizedException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmEngineFinalizedException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.EngineFinalized, operation, clusters)
+    public LlmEngineFinalizedException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.EngineFinalized, operation, clusters, reason)
     {
     }
 }
@@ -332,8 +332,8 @@ public sealed class LlmEngineFinalizedException : LlmDataDistException
 public sealed class LlmNotYetLinkException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmNotYetLinkException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.NotYetLink, operation, clusters)
+    public LlmNotYetLinkException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.NotYetLink, operation, clusters, reason)
     {
     }
 }
@@ -342,8 +342,8 @@ public sealed class LlmNotYetLinkException : LlmDataDistException
 public sealed class LlmAlreadyLinkException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmAlreadyLinkException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.AlreadyLink, operation, clusters)
+    public LlmAlreadyLinkException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.AlreadyLink, operation, clusters, reason)
     {
     }
 }
@@ -352,8 +352,8 @@ public sealed class LlmAlreadyLinkException : LlmDataDistException
 public sealed class LlmLinkFailedException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmLinkFailedException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.LinkFailed, operation, clusters)
+    public LlmLinkFailedException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.LinkFailed, operation, clusters, reason)
     {
     }
 }
@@ -362,8 +362,8 @@ public sealed class LlmLinkFailedException : LlmDataDistException
 public sealed class LlmUnlinkFailedException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmUnlinkFailedException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.UnlinkFailed, operation, clusters)
+    public LlmUnlinkFailedException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.UnlinkFailed, operation, clusters, reason)
     {
     }
 }
@@ -372,8 +372,8 @@ public sealed class LlmUnlinkFailedException : LlmDataDistException
 public sealed class LlmNotifyPromptUnlinkFailedException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmNotifyPromptUnlinkFailedException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.NotifyPromptUnlinkFailed, operation, clusters)
+    public LlmNotifyPromptUnlinkFailedException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.NotifyPromptUnlinkFailed, operation, clusters, reason)
     {
     }
 }
@@ -382,8 +382,8 @@ public sealed class LlmNotifyPromptUnlinkFailedException : LlmDataDistException
 public sealed class LlmClusterNumExceedLimitException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmClusterNumExceedLimitException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.ClusterNumExceedLimit, operation, clusters)
+    public LlmClusterNumExceedLimitException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.ClusterNumExceedLimit, operation, clusters, reason)
     {
     }
 }
@@ -392,8 +392,8 @@ public sealed class LlmClusterNumExceedLimitException : LlmDataDistException
 public sealed class LlmProcessingLinkException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmProcessingLinkException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.ProcessingLink, operation, clusters)
+    public LlmProcessingLinkException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.ProcessingLink, operation, clusters, reason)
     {
     }
 }
@@ -402,8 +402,8 @@ public sealed class LlmProcessingLinkException : LlmDataDistException
 public sealed class LlmDeviceOutOfMemoryException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmDeviceOutOfMemoryException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.DeviceOutOfMemory, operation, clusters)
+    public LlmDeviceOutOfMemoryException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.DeviceOutOfMemory, operation, clusters, reason)
     {
     }
 }
@@ -412,8 +412,8 @@ public sealed class LlmDeviceOutOfMemoryException : LlmDataDistException
 public sealed class LlmPrefixAlreadyExistException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmPrefixAlreadyExistException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.PrefixAlreadyExist, operation, clusters)
+    public LlmPrefixAlreadyExistException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.PrefixAlreadyExist, operation, clusters, reason)
     {
     }
 }
@@ -422,8 +422,8 @@ public sealed class LlmPrefixAlreadyExistException : LlmDataDistException
 public sealed class LlmPrefixNotExistException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmPrefixNotExistException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.PrefixNotExist, operation, clusters)
+    public LlmPrefixNotExistException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.PrefixNotExist, operation, clusters, reason)
     {
     }
 }
@@ -432,8 +432,8 @@ public sealed class LlmPrefixNotExistException : LlmDataDistException
 public sealed class LlmSeqLenOverLimitException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmSeqLenOverLimitException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.SeqLenOverLimit, operation, clusters)
+    public LlmSeqLenOverLimitException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.SeqLenOverLimit, operation, clusters, reason)
     {
     }
 }
@@ -442,8 +442,8 @@ public sealed class LlmSeqLenOverLimitException : LlmDataDistException
 public sealed class LlmNoFreeBlockException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmNoFreeBlockException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.NoFreeBlock, operation, clusters)
+    public LlmNoFreeBlockException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.NoFreeBlock, operation, clusters, reason)
     {
     }
 }
@@ -452,8 +452,8 @@ public sealed class LlmNoFreeBlockException : LlmDataDistException
 public sealed class LlmBlocksOutOfMemoryException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmBlocksOutOfMemoryException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.BlocksOutOfMemory, operation, clusters)
+    public LlmBlocksOutOfMemoryException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.BlocksOutOfMemory, operation, clusters, reason)
     {
     }
 }
@@ -462,8 +462,8 @@ public sealed class LlmBlocksOutOfMemoryException : LlmDataDistException
 public sealed class LlmCacheKeyAlreadyExistException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmCacheKeyAlreadyExistException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.CacheKeyAlreadyExist, operation, clusters)
+    public LlmCacheKeyAlreadyExistException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.CacheKeyAlreadyExist, operation, clusters, reason)
     {
     }
 }
@@ -472,8 +472,8 @@ public sealed class LlmCacheKeyAlreadyExistException : LlmDataDistException
 public sealed class LlmCacheKeyNotExistException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmCacheKeyNotExistException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.CacheKeyNotExist, operation, clusters)
+    public LlmCacheKeyNotExistException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.CacheKeyNotExist, operation, clusters, reason)
     {
     }
 }
@@ -482,8 +482,8 @@ public sealed class LlmCacheKeyNotExistException : LlmDataDistException
 public sealed class LlmBlockPoolFullException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmBlockPoolFullException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.BlockPoolFull, operation, clusters)
+    public LlmBlockPoolFullException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.BlockPoolFull, operation, clusters, reason)
     {
     }
 }
@@ -492,8 +492,8 @@ public sealed class LlmBlockPoolFullException : LlmDataDistException
 public sealed class LlmCacheIdAlreadyExistException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmCacheIdAlreadyExistException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.CacheIdAlreadyExist, operation, clusters)
+    public LlmCacheIdAlreadyExistException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.CacheIdAlreadyExist, operation, clusters, reason)
     {
     }
 }
@@ -502,8 +502,8 @@ public sealed class LlmCacheIdAlreadyExistException : LlmDataDistException
 public sealed class LlmExistLinkException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmExistLinkException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.ExistLink, operation, clusters)
+    public LlmExistLinkException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.ExistLink, operation, clusters, reason)
     {
     }
 }
@@ -512,8 +512,8 @@ public sealed class LlmExistLinkException : LlmDataDistException
 public sealed class LlmFeatureNotEnabledException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmFeatureNotEnabledException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.FeatureNotEnabled, operation, clusters)
+    public LlmFeatureNotEnabledException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.FeatureNotEnabled, operation, clusters, reason)
     {
     }
 }
@@ -522,8 +522,8 @@ public sealed class LlmFeatureNotEnabledException : LlmDataDistException
 public sealed class LlmTimeoutException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmTimeoutException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.Timeout, operation, clusters)
+    public LlmTimeoutException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.Timeout, operation, clusters, reason)
     {
     }
 }
@@ -532,8 +532,8 @@ public sealed class LlmTimeoutException : LlmDataDistException
 public sealed class LlmLinkBusyException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmLinkBusyException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.LinkBusy, operation, clusters)
+    public LlmLinkBusyException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.LinkBusy, operation, clusters, reason)
     {
     }
 }
@@ -542,8 +542,8 @@ public sealed class LlmLinkBusyException : LlmDataDistException
 public sealed class LlmOutOfMemoryException : LlmDataDistException
 {
     /// <summary>Creates the exception for the named operation.</summary>
-    public LlmOutOfMemoryException(string operation, global::LlmDataDist.ClusterResults? clusters = null)
-        : base(LlmStatus.OutOfMemory, operation, clusters)
+    public LlmOutOfMemoryException(string operation, global::LlmDataDist.ClusterResults? clusters = null, string? reason = null)
+        : base(LlmStatus.OutOfMemory, operation, clusters, reason)
     {
     }
 }

@@ -1,0 +1,71 @@
+using LlmDataDist.Simulator.Semantics;
+
+namespace LlmDataDist.Simulator.Backend;
+
+/// <summary>
+/// The simulator knows which rule of the reference each failure breaks: it records the rule, with the values
+/// involved, under the client's call number (<see cref="LlmFailureReasons"/>) so the client's exception says why.
+/// The number is read when a call enters and flows with the call's own continuations, so concurrent calls on one
+/// instance keep their reasons apart.
+/// </summary>
+public sealed partial class SimulatedBackend : ILlmFailureReasonSource
+{
+    private static readonly AsyncLocal<long> CurrentCall = new();
+    private readonly LlmFailureReasonBook _reasons = new();
+
+    /// <inheritdoc />
+    public string? TakeFailureReason(long call) => _reasons.Take(call);
+
+    /// <summary>Remembers which client call is running (called when a call enters, before its first await).</summary>
+    private static void BeginCall() => CurrentCall.Value = LlmFailureReasons.CurrentCall;
+
+    /// <summary>Which of Initialize's option rules (§7) the options break, for the reason of a PARAM_INVALID. The
+    /// rules are a pure function of the options, so naming the first broken one here cannot disagree with the check.</summary>
+    private string InitializeRuleBroken(IReadOnlyDictionary<string, string> options)
+    {
+        var ce = Profile == EngineProfile.CE;
+        if (!OptionRules.IsRole(Role))
+        {
+            return $"{Role} is not a role";
+        }
+
+        if (!options.TryGetValue(LlmOptionKeys.DeviceId, out var device))
+        {
+            return "llm.DeviceId is required";
+        }
+
+        if (!OptionRules.ParseInitialize(Profile, Role, new Dictionary<string, string> { [LlmOptionKeys.DeviceId] = device, [LlmOptionKeys.ListenIpInfo] = "127.0.0.1:1" }, out _)
+                .Equals(LlmStatus.Success))
+        {
+            return $"llm.DeviceId '{device}' is not {(ce ? "a device id or a ;-separated list of them" : "one device id")}";
+        }
+
+        if (ce && Role == LlmRole.Prompt && !options.ContainsKey(LlmOptionKeys.ListenIpInfo))
+        {
+            return "CE prompt requires llm.ListenIpInfo";
+        }
+
+        foreach (var key in options.Keys)
+        {
+            var alone = new Dictionary<string, string> { [LlmOptionKeys.DeviceId] = device, [key] = options[key] };
+            if (ce && Role == LlmRole.Prompt && key != LlmOptionKeys.ListenIpInfo)
+            {
+                alone[LlmOptionKeys.ListenIpInfo] = options[LlmOptionKeys.ListenIpInfo];
+            }
+
+            if (OptionRules.ParseInitialize(Profile, Role, alone, out _) != LlmStatus.Success)
+            {
+                return $"{key} '{options[key]}' breaks its rule (§7)";
+            }
+        }
+
+        return "the options break a rule of §7 together";
+    }
+
+    /// <summary>Records why the current call fails and returns its status.</summary>
+    private LlmStatus Why(LlmStatus status, string reason)
+    {
+        _reasons.Record(CurrentCall.Value, reason);
+        return status;
+    }
+}
