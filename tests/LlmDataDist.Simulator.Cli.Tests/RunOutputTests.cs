@@ -105,6 +105,10 @@ public sealed class RunOutputTests : IDisposable
         Assert.Equal(2, spec.Prompts);
         Assert.Equal(2, spec.Decoders);
         Assert.Single(spec.Faults!.Script);
+        foreach (var example in Directory.EnumerateFiles(Path.Combine(RepoRoot(), "docs", "scenarios"), "*.json"))
+        {
+            Scenarios.ScenarioLoader.Resolve(Scenarios.ScenarioLoader.Load(example), example, Path.GetDirectoryName(example)!);
+        }
     }
 
     [Fact]

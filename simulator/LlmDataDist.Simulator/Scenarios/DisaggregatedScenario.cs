@@ -351,22 +351,45 @@ public sealed class DisaggregatedScenario : IDisposable
         };
     }
 
+    // An injected allocation failure (the chaos plan's AllocationFailureFault) fails one attempt: try again, a few times.
+    private const int PoolAllocationAttempts = 3;
+
     private async Task<Cache> PoolAsync(Instance instance)
     {
         var desc = _spec.KvModel.PoolDesc(_spec.BlocksPerInstance);
+        var bytes = desc.Shape[0] * desc.Shape[1];
+        string TooBig() => string.Create(CultureInfo.InvariantCulture,
+            $"npu{instance.Npu} cannot hold the KV pool ({desc.NumTensors} tensors x {bytes} bytes) in {PoolAllocationAttempts} attempts: lower the pool's blocks; faults: {_world.Faults}");
         if (_spec.Profile == EngineProfile.CE)
         {
-            return await instance.Client.AllocateCacheAsync(desc).ConfigureAwait(true);
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return await instance.Client.AllocateCacheAsync(desc).ConfigureAwait(true);
+                }
+                catch (LlmDataDistException ex) when (attempt < PoolAllocationAttempts && ex.Status != LlmStatus.ParamInvalid)
+                {
+                }
+                catch (LlmDataDistException ex)
+                {
+                    throw new ScenarioSetUpException(TooBig(), ex);
+                }
+            }
         }
 
-        var bytes = desc.Shape[0] * desc.Shape[1];
         var addresses = new List<ulong>();
         for (var t = 0; t < desc.NumTensors; t++)
         {
             var buffer = _world.Memory.Device(instance.Npu).Allocate(bytes, $"cluster{instance.ClusterId}/pool/t{t}");
+            for (var attempt = 2; buffer.Status != AllocationStatus.Success && attempt <= PoolAllocationAttempts; attempt++)
+            {
+                buffer = _world.Memory.Device(instance.Npu).Allocate(bytes, $"cluster{instance.ClusterId}/pool/t{t}");
+            }
+
             if (buffer.Status != AllocationStatus.Success)
             {
-                throw new InvalidOperationException($"HBM of npu{instance.Npu} cannot hold the KV pool: lower BlocksPerInstance");
+                throw new ScenarioSetUpException(TooBig());
             }
 
             addresses.Add(buffer.Buffer!.Address);
