@@ -425,6 +425,13 @@ public sealed class Network
         var remaining = flow.RemainingScaled > 0 ? flow.RemainingScaled : 0;
         var waitNs = (remaining + flow.RateBytesPerSecond - 1) / flow.RateBytesPerSecond;
         var atNs = waitNs >= long.MaxValue - _loop.NowNs ? long.MaxValue : _loop.NowNs + (long)waitNs;
+        if (flow.RateBytesPerSecond == flow.CapBytesPerSecond && atNs < flow.FloorNs)
+        {
+            // At its own cap the data phase ends at the floor by construction; the whole-B/s cap, rounded up, would end
+            // it a few ns early (tens of ns for a slow, descriptor-bound flow) and cost one more event for nothing.
+            atNs = flow.FloorNs;
+        }
+
         flow.Completion = _loop.Schedule(atNs, () => OnCompletion(flow));
     }
 

@@ -42,9 +42,10 @@ public sealed class SimLoop : SynchronizationContext
     // Set when work from another thread reaches the loop; an idle loop waits on it briefly before calling the run a deadlock.
     private readonly object _foreignGate = new();
 
-    /// <summary>How long an idle loop waits, in wall time, for escaped work to show itself before it reports a deadlock.
+    /// <summary>How long an idle loop waits, in wall time, for escaped work to show itself before it reports a deadlock
+    /// (long enough for the thread pool of a loaded machine).
     /// Only a run that is already failing waits: a healthy run never idles, so its outcome never depends on it.</summary>
-    public static readonly TimeSpan ForeignWorkGrace = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan ForeignWorkGrace = TimeSpan.FromSeconds(1);
 
     /// <summary>Creates a loop at virtual time zero.</summary>
     /// <param name="stepsMax">How many events one run may execute before it fails as a livelock.</param>
