@@ -135,9 +135,8 @@ public sealed class Network
         var now = _loop.NowNs;
         var id = ++_nextId;
         TransfersStarted++;
-        var wait = _loop.CreateWait<TransferOutcome>(string.Create(CultureInfo.InvariantCulture,
-            $"transfer #{id} {route} {bytes} B in {blocks} blocks, deadline {SimTime.Format(deadlineNs)}"));
-        var flow = new Flow(id, route, bytes, blocks, now, deadlineNs, wait);
+        var flow = new Flow(id, route, bytes, blocks, now, deadlineNs, _loop);
+        var wait = flow.Wait;
         _live.Add(id, flow);
 
         if (cancellationToken.IsCancellationRequested)
