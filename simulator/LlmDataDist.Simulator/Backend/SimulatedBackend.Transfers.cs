@@ -172,15 +172,19 @@ public sealed partial class SimulatedBackend
                 return (LlmStatus.ParamInvalid, null, null);
             }
 
+            // Filled in place (blocks x tensors entries, block-major), not added one by one.
             var segments = RentSegments(srcBlocks.Count * pairs.Count);
+            CollectionsMarshal.SetCount(segments, srcBlocks.Count * pairs.Count);
+            var all = CollectionsMarshal.AsSpan(segments);
             var (srcStride, dstStride) = (s.Geometry.Stride, d.Geometry.Stride);
+            ReadOnlySpan<TensorPair> tensors = pairs as TensorPair[] ?? [.. pairs];
+            var next = 0;
             for (var j = 0; j < srcBlocks.Count; j++)
             {
                 var (srcOffset, dstOffset) = ((long)srcBlocks[j] * srcStride, (long)dstBlocks[j] * dstStride);
-                for (var k = 0; k < pairs.Count; k++)
+                foreach (var p in tensors)
                 {
-                    var p = pairs[k];
-                    segments.Add(new Segment(p.Source, srcOffset, p.Destination, dstOffset, dstStride));
+                    all[next++] = new Segment(p.Source, srcOffset, p.Destination, dstOffset, dstStride);
                 }
             }
 
@@ -551,10 +555,14 @@ public sealed partial class SimulatedBackend
         // every segment is checked before the first byte moves, so a failure writes nothing.
         var sources = new ResolvedRange?[source.Addresses.Count];
         var destinations = new ResolvedRange?[destination.Addresses.Count];
-        foreach (var s in CollectionsMarshal.AsSpan(segments))
+        // The lengths of the tensors resolved so far (Unresolved until looked up): the per-segment check then reads a
+        // long instead of copying a nullable range, which matters at thousands of segments per call.
+        var sourceLengths = TensorLengths(sources.Length);
+        var destinationLengths = TensorLengths(destinations.Length);
+        foreach (ref readonly var s in CollectionsMarshal.AsSpan(segments))
         {
-            if (Tensor(sources, source, s.SourceTensor) is not { } from || s.SourceOffset + s.Bytes > from.Length
-                || Tensor(destinations, destination, s.DestinationTensor) is not { } to || s.DestinationOffset + s.Bytes > to.Length)
+            if (!Fits(s.SourceOffset + s.Bytes, sourceLengths, sources, source, s.SourceTensor)
+                || !Fits(s.DestinationOffset + s.Bytes, destinationLengths, destinations, destination, s.DestinationTensor))
             {
                 return LlmStatus.ParamInvalid; // UB→sim: registered memory that no longer resolves
             }
@@ -573,6 +581,26 @@ public sealed partial class SimulatedBackend
         }
 
         return LlmStatus.Success;
+    }
+
+    private const long Unresolved = -1;
+
+    private static long[] TensorLengths(int tensors)
+    {
+        var lengths = new long[tensors];
+        lengths.AsSpan().Fill(Unresolved);
+        return lengths;
+    }
+
+    /// <summary>Whether a tensor resolves and ends at or after <paramref name="end"/>; resolves it on first use.</summary>
+    private bool Fits(long end, long[] lengths, ResolvedRange?[] resolved, SimulatedCache cache, int tensor)
+    {
+        if (lengths[tensor] == Unresolved && Tensor(resolved, cache, tensor) is { } range)
+        {
+            lengths[tensor] = range.Length;
+        }
+
+        return resolved[tensor] is not null && end <= lengths[tensor];
     }
 
     private static bool HoldsBytes(ResolvedRange?[] tensors)
