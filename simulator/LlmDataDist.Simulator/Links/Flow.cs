@@ -68,7 +68,7 @@ internal sealed class Flow
 
     public bool Crosses(int linkId)
     {
-        foreach (var hop in Route.Hops)
+        foreach (var hop in Route.HopSpan)
         {
             if (hop.Id == linkId)
             {

@@ -38,6 +38,9 @@ public sealed class Network
     private readonly int[] _unfrozen;
     private readonly List<int> _touched = [];
 
+    // Scratch of ComputeShares (flows freezing in one round), kept to spare an allocation per round.
+    private readonly List<Flow> _freezing = [];
+
     private long _lastAdvanceNs;
     private long _nextId;
 
@@ -155,7 +158,7 @@ public sealed class Network
         }
 
         _faults?.OnTransferStarting(route);
-        foreach (var hop in route.Hops)
+        foreach (var hop in route.HopSpan)
         {
             if (!IsLinkUp(hop.Id))
             {
@@ -172,7 +175,7 @@ public sealed class Network
 
         // Latency phase: per-hop latency, jitter and spikes, scaled by the slower endpoint.
         long latencyNs = 0;
-        foreach (var hop in route.Hops)
+        foreach (var hop in route.HopSpan)
         {
             latencyNs += hop.LatencyNs + (_faults?.ExtraLatencyNs(hop, now) ?? 0)
                 + (_jitterEnabled ? _jitter[hop.Id].ExponentialNs(hop.Parameters.JitterNsMean) : 0);
@@ -436,7 +439,7 @@ public sealed class Network
         foreach (var flow in _active)
         {
             flow.Frozen = false;
-            foreach (var hop in flow.Route.Hops)
+            foreach (var hop in flow.Route.HopSpan)
             {
                 if (_unfrozen[hop.Id] == 0)
                 {
@@ -469,10 +472,11 @@ public sealed class Network
             }
 
             // Decide who freezes against the shares as they were at the start of this round.
-            var freezing = new List<Flow>();
+            var freezing = _freezing;
+            freezing.Clear();
             foreach (var flow in _active)
             {
-                if (!flow.Frozen && (flow.CapBytesPerSecond <= level || flow.Route.Hops.Any(h => _capacityLeft[h.Id] / _unfrozen[h.Id] <= level)))
+                if (!flow.Frozen && (flow.CapBytesPerSecond <= level || AnyHopAtOrBelow(flow, level)))
                 {
                     freezing.Add(flow);
                 }
@@ -483,7 +487,7 @@ public sealed class Network
                 flow.Frozen = true;
                 flow.NextRateBytesPerSecond = level;
                 left--;
-                foreach (var hop in flow.Route.Hops)
+                foreach (var hop in flow.Route.HopSpan)
                 {
                     _capacityLeft[hop.Id] -= level;
                     _unfrozen[hop.Id]--;
@@ -495,5 +499,20 @@ public sealed class Network
         {
             _unfrozen[link] = 0;
         }
+
+        _freezing.Clear();
+    }
+
+    private bool AnyHopAtOrBelow(Flow flow, long level)
+    {
+        foreach (var hop in flow.Route.HopSpan)
+        {
+            if (_capacityLeft[hop.Id] / _unfrozen[hop.Id] <= level)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
