@@ -17,6 +17,15 @@ public class WorkloadBenchmarks
     [Benchmark]
     public int OneVirtualSecond1P1DRealBytesTinyModel() => Run(ScenarioSpec.Default with { OutputTokensMean = 0, Model = KvModel.Tiny, MetadataOnly = false });
 
+    /// <summary>The shape of the runner's 100 k scale run (16P16D on four A2 servers, 320 requests/s, dense 8B, metadata
+    /// mode) for 5 000 requests: the per-request cost of the transfer path that bounds llmdd-sim's large runs.</summary>
+    [Benchmark]
+    public int FiveThousandRequests16P16D() => Run(ScenarioSpec.Default with
+    {
+        Seed = 1, Servers = 4, Prompts = 16, Decoders = 16, Model = KvModel.Dense8B, RequestsPerSecond = 320,
+        DurationNs = 100 * SimTime.NsPerSecond, MaxRequests = 5_000, BlocksPerInstance = 2048, PullRetries = 1,
+    });
+
     private static int Run(ScenarioSpec spec)
     {
         var (scenario, result) = DisaggregatedScenario.Run(spec);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using LlmDataDist.Simulator.Semantics;
 
 namespace LlmDataDist.Simulator.Backend;
@@ -8,6 +9,33 @@ public sealed partial class SimulatedBackend
 {
     /// <summary>One contiguous copy: bytes of a source tensor at an offset to a destination tensor at an offset.</summary>
     private readonly record struct Segment(int SourceTensor, long SourceOffset, int DestinationTensor, long DestinationOffset, long Bytes);
+
+    // A block pull plans one segment per (block, tensor): thousands per call, a list on the large-object heap. Reusing
+    // the lists of finished transfers keeps that garbage (most of the GC time of a long run) away. A few suffice: an
+    // instance rarely has more transfers in flight.
+    private const int PooledSegmentLists = 4;
+    private readonly Stack<List<Segment>> _segmentLists = new();
+
+    private List<Segment> RentSegments(int capacity)
+    {
+        if (!_segmentLists.TryPop(out var segments))
+        {
+            return new List<Segment>(capacity);
+        }
+
+        segments.EnsureCapacity(capacity);
+        return segments;
+    }
+
+    /// <summary>Takes back a list no one reads any more (late landing and row tracking copy what they keep).</summary>
+    private void ReturnSegments(List<Segment> segments)
+    {
+        if (_segmentLists.Count < PooledSegmentLists)
+        {
+            segments.Clear();
+            _segmentLists.Push(segments);
+        }
+    }
 
     /// <inheritdoc />
     public async ValueTask<LlmStatus> PullKvCacheAsync(CacheIndex srcCacheIndex, Cache dstCache, uint batchIndex, long size, KvCacheExtParam extParam, CancellationToken cancellationToken = default)
@@ -133,7 +161,13 @@ public sealed partial class SimulatedBackend
                     return (LlmStatus.ParamInvalid, null, null);
                 }
 
-                return (LlmStatus.Success, s, pairs.Select(p => new Segment(p.Source, src.BatchIndex * s.Geometry.Stride, p.Destination, batch * d.Geometry.Stride, n)).ToList());
+                var rowSegments = RentSegments(pairs.Count);
+                foreach (var p in pairs)
+                {
+                    rowSegments.Add(new Segment(p.Source, src.BatchIndex * s.Geometry.Stride, p.Destination, batch * d.Geometry.Stride, n));
+                }
+
+                return (LlmStatus.Success, s, rowSegments);
             }
 
             var (srcBlocks, dstBlocks) = blocks.Value;
@@ -142,13 +176,19 @@ public sealed partial class SimulatedBackend
                 return (LlmStatus.ParamInvalid, null, null);
             }
 
-            var segments = new List<Segment>(srcBlocks.Count * pairs.Count);
+            // Filled in place (blocks x tensors entries, block-major), not added one by one.
+            var segments = RentSegments(srcBlocks.Count * pairs.Count);
+            CollectionsMarshal.SetCount(segments, srcBlocks.Count * pairs.Count);
+            var all = CollectionsMarshal.AsSpan(segments);
+            var (srcStride, dstStride) = (s.Geometry.Stride, d.Geometry.Stride);
+            ReadOnlySpan<TensorPair> tensors = pairs as TensorPair[] ?? [.. pairs];
+            var next = 0;
             for (var j = 0; j < srcBlocks.Count; j++)
             {
-                for (var k = 0; k < pairs.Count; k++)
+                var (srcOffset, dstOffset) = ((long)srcBlocks[j] * srcStride, (long)dstBlocks[j] * dstStride);
+                foreach (var p in tensors)
                 {
-                    var p = pairs[k];
-                    segments.Add(new Segment(p.Source, (long)srcBlocks[j] * s.Geometry.Stride, p.Destination, (long)dstBlocks[j] * d.Geometry.Stride, d.Geometry.Stride));
+                    all[next++] = new Segment(p.Source, srcOffset, p.Destination, dstOffset, dstStride);
                 }
             }
 
@@ -278,7 +318,7 @@ public sealed partial class SimulatedBackend
                     return (LlmStatus.ParamInvalid, null, null);
                 }
 
-                var segments = new List<Segment>();
+                var segments = RentSegments(0);
                 for (var i = 0; i < n; i++)
                 {
                     var from = (int)((srcLayer * n) + i);
@@ -405,9 +445,10 @@ public sealed partial class SimulatedBackend
         }
 
         record.Transfers++;
+        List<Segment>? segments = null;
         try
         {
-            var (status, remote, segments) = await plan(deadline).ConfigureAwait(false);
+            (var status, var remote, segments) = await plan(deadline).ConfigureAwait(false);
             if (Ended(me))
             {
                 return LlmStatus.Failed;
@@ -425,7 +466,7 @@ public sealed partial class SimulatedBackend
 
             var (source, destination) = pull ? (remote!, local) : (local, remote!);
             var (sourceNpu, destinationNpu) = pull ? (record.Peer.Npu!.Value, Npu!.Value) : (Npu!.Value, record.Peer.Npu!.Value);
-            var bytes = segments!.Sum(s => s.Bytes);
+            var bytes = Bytes(segments!);
             using var writing = Writing(pull, record, destination, segments!);
             // CE and the HX default backend move KV over the HCCL communicator; HX with llm.TransferBackend=hixl over HIXL.
             var path = Profile == EngineProfile.HX && _options!.HixlBackend ? TransferPath.HixlCs : TransferPath.CommDomain;
@@ -464,7 +505,22 @@ public sealed partial class SimulatedBackend
         finally
         {
             record.Transfers--;
+            if (segments is not null)
+            {
+                ReturnSegments(segments);
+            }
         }
+    }
+
+    private static long Bytes(List<Segment> segments)
+    {
+        long bytes = 0;
+        foreach (var s in CollectionsMarshal.AsSpan(segments))
+        {
+            bytes = checked(bytes + s.Bytes); // checked, as the LINQ Sum it replaces
+        }
+
+        return bytes;
     }
 
     /// <summary>A transfer over a faulted or half-open link: the engine's timeout after the full wait, and the link stays faulted.</summary>
@@ -484,10 +540,11 @@ public sealed partial class SimulatedBackend
     private static int Runs(List<Segment> segments)
     {
         var runs = 0;
-        for (var i = 0; i < segments.Count; i++)
+        var all = CollectionsMarshal.AsSpan(segments);
+        for (var i = 0; i < all.Length; i++)
         {
-            var s = segments[i];
-            var merges = i > 0 && segments[i - 1] is var p && p.SourceTensor == s.SourceTensor && p.DestinationTensor == s.DestinationTensor
+            ref readonly var s = ref all[i];
+            var merges = i > 0 && all[i - 1] is var p && p.SourceTensor == s.SourceTensor && p.DestinationTensor == s.DestinationTensor
                 && p.SourceOffset + p.Bytes == s.SourceOffset && p.DestinationOffset + p.Bytes == s.DestinationOffset;
             runs += merges ? 0 : 1;
         }
@@ -502,16 +559,25 @@ public sealed partial class SimulatedBackend
         // every segment is checked before the first byte moves, so a failure writes nothing.
         var sources = new ResolvedRange?[source.Addresses.Count];
         var destinations = new ResolvedRange?[destination.Addresses.Count];
-        foreach (var s in segments)
+        // The lengths of the tensors resolved so far (Unresolved until looked up): the per-segment check then reads a
+        // long instead of copying a nullable range, which matters at thousands of segments per call.
+        var sourceLengths = TensorLengths(sources.Length);
+        var destinationLengths = TensorLengths(destinations.Length);
+        foreach (ref readonly var s in CollectionsMarshal.AsSpan(segments))
         {
-            if (Tensor(sources, source, s.SourceTensor) is not { } from || s.SourceOffset + s.Bytes > from.Length
-                || Tensor(destinations, destination, s.DestinationTensor) is not { } to || s.DestinationOffset + s.Bytes > to.Length)
+            if (!Fits(s.SourceOffset + s.Bytes, sourceLengths, sources, source, s.SourceTensor)
+                || !Fits(s.DestinationOffset + s.Bytes, destinationLengths, destinations, destination, s.DestinationTensor))
             {
                 return LlmStatus.ParamInvalid; // UB→sim: registered memory that no longer resolves
             }
         }
 
-        foreach (var s in segments)
+        if (!HoldsBytes(sources) || !HoldsBytes(destinations))
+        {
+            return LlmStatus.Success; // metadata mode: a copy would move nothing, so skip the walk over every segment
+        }
+
+        foreach (var s in CollectionsMarshal.AsSpan(segments))
         {
             var from = sources[s.SourceTensor]!.Value;
             var to = destinations[s.DestinationTensor]!.Value;
@@ -519,6 +585,39 @@ public sealed partial class SimulatedBackend
         }
 
         return LlmStatus.Success;
+    }
+
+    private const long Unresolved = -1;
+
+    private static long[] TensorLengths(int tensors)
+    {
+        var lengths = new long[tensors];
+        lengths.AsSpan().Fill(Unresolved);
+        return lengths;
+    }
+
+    /// <summary>Whether a tensor resolves and ends at or after <paramref name="end"/>; resolves it on first use.</summary>
+    private bool Fits(long end, long[] lengths, ResolvedRange?[] resolved, SimulatedCache cache, int tensor)
+    {
+        if (lengths[tensor] == Unresolved && Tensor(resolved, cache, tensor) is { } range)
+        {
+            lengths[tensor] = range.Length;
+        }
+
+        return resolved[tensor] is not null && end <= lengths[tensor];
+    }
+
+    private static bool HoldsBytes(ResolvedRange?[] tensors)
+    {
+        foreach (var tensor in tensors)
+        {
+            if (tensor is { Buffer.HasBytes: true })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>A tensor's whole buffer range, resolved on first use; null when its address resolves to nothing.</summary>

@@ -1,22 +1,36 @@
+using System.Globalization;
+
 namespace LlmDataDist.Simulator;
 
 /// <summary>One transfer inside the <see cref="Network"/>: a latency phase, then a data phase during which it holds a
 /// max-min fair share of every hop it crosses.</summary>
-internal sealed class Flow(long id, Route route, long bytes, int blocks, long startNs, long deadlineNs, SimWait<TransferOutcome> wait)
+internal sealed class Flow
 {
-    public long Id { get; } = id;
+    public Flow(long id, Route route, long bytes, int blocks, long startNs, long deadlineNs, SimLoop loop)
+    {
+        Id = id;
+        Route = route;
+        Bytes = bytes;
+        Blocks = blocks;
+        StartNs = startNs;
+        DeadlineNs = deadlineNs;
+        // Every transfer has a wait, but only a failure report reads its description: build it then, not here.
+        Wait = loop.CreateDescribedWait<TransferOutcome>(this, static flow => ((Flow)flow).Describe());
+    }
 
-    public Route Route { get; } = route;
+    public long Id { get; }
 
-    public long Bytes { get; } = bytes;
+    public Route Route { get; }
 
-    public int Blocks { get; } = blocks;
+    public long Bytes { get; }
 
-    public long StartNs { get; } = startNs;
+    public int Blocks { get; }
 
-    public long DeadlineNs { get; } = deadlineNs;
+    public long StartNs { get; }
 
-    public SimWait<TransferOutcome> Wait { get; } = wait;
+    public long DeadlineNs { get; }
+
+    public SimWait<TransferOutcome> Wait { get; }
 
     /// <summary>Earliest end of the transfer alone: start + latency + its data-phase time D(n, S).</summary>
     public long FloorNs { get; set; }
@@ -48,9 +62,13 @@ internal sealed class Flow(long id, Route route, long bytes, int blocks, long st
 
     public CancellationTokenRegistration Registration { get; set; }
 
+    /// <summary>The wait's description in failure reports.</summary>
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"transfer #{Id} {Route} {Bytes} B in {Blocks} blocks, deadline {SimTime.Format(DeadlineNs)}");
+
     public bool Crosses(int linkId)
     {
-        foreach (var hop in Route.Hops)
+        foreach (var hop in Route.HopSpan)
         {
             if (hop.Id == linkId)
             {

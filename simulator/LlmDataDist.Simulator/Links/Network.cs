@@ -38,6 +38,9 @@ public sealed class Network
     private readonly int[] _unfrozen;
     private readonly List<int> _touched = [];
 
+    // Scratch of ComputeShares (flows freezing in one round), kept to spare an allocation per round.
+    private readonly List<Flow> _freezing = [];
+
     private long _lastAdvanceNs;
     private long _nextId;
 
@@ -135,9 +138,8 @@ public sealed class Network
         var now = _loop.NowNs;
         var id = ++_nextId;
         TransfersStarted++;
-        var wait = _loop.CreateWait<TransferOutcome>(string.Create(CultureInfo.InvariantCulture,
-            $"transfer #{id} {route} {bytes} B in {blocks} blocks, deadline {SimTime.Format(deadlineNs)}"));
-        var flow = new Flow(id, route, bytes, blocks, now, deadlineNs, wait);
+        var flow = new Flow(id, route, bytes, blocks, now, deadlineNs, _loop);
+        var wait = flow.Wait;
         _live.Add(id, flow);
 
         if (cancellationToken.IsCancellationRequested)
@@ -156,7 +158,7 @@ public sealed class Network
         }
 
         _faults?.OnTransferStarting(route);
-        foreach (var hop in route.Hops)
+        foreach (var hop in route.HopSpan)
         {
             if (!IsLinkUp(hop.Id))
             {
@@ -173,7 +175,7 @@ public sealed class Network
 
         // Latency phase: per-hop latency, jitter and spikes, scaled by the slower endpoint.
         long latencyNs = 0;
-        foreach (var hop in route.Hops)
+        foreach (var hop in route.HopSpan)
         {
             latencyNs += hop.LatencyNs + (_faults?.ExtraLatencyNs(hop, now) ?? 0)
                 + (_jitterEnabled ? _jitter[hop.Id].ExponentialNs(hop.Parameters.JitterNsMean) : 0);
@@ -444,7 +446,7 @@ public sealed class Network
         foreach (var flow in _active)
         {
             flow.Frozen = false;
-            foreach (var hop in flow.Route.Hops)
+            foreach (var hop in flow.Route.HopSpan)
             {
                 if (_unfrozen[hop.Id] == 0)
                 {
@@ -477,10 +479,11 @@ public sealed class Network
             }
 
             // Decide who freezes against the shares as they were at the start of this round.
-            var freezing = new List<Flow>();
+            var freezing = _freezing;
+            freezing.Clear();
             foreach (var flow in _active)
             {
-                if (!flow.Frozen && (flow.CapBytesPerSecond <= level || flow.Route.Hops.Any(h => _capacityLeft[h.Id] / _unfrozen[h.Id] <= level)))
+                if (!flow.Frozen && (flow.CapBytesPerSecond <= level || AnyHopAtOrBelow(flow, level)))
                 {
                     freezing.Add(flow);
                 }
@@ -491,7 +494,7 @@ public sealed class Network
                 flow.Frozen = true;
                 flow.NextRateBytesPerSecond = level;
                 left--;
-                foreach (var hop in flow.Route.Hops)
+                foreach (var hop in flow.Route.HopSpan)
                 {
                     _capacityLeft[hop.Id] -= level;
                     _unfrozen[hop.Id]--;
@@ -503,5 +506,20 @@ public sealed class Network
         {
             _unfrozen[link] = 0;
         }
+
+        _freezing.Clear();
+    }
+
+    private bool AnyHopAtOrBelow(Flow flow, long level)
+    {
+        foreach (var hop in flow.Route.HopSpan)
+        {
+            if (_capacityLeft[hop.Id] / _unfrozen[hop.Id] <= level)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -33,7 +33,8 @@ public sealed class SimLoop : SynchronizationContext
     private readonly PriorityQueue<QueuedEvent, EventKey> _events = new();
 
     // Keyed by registration order, so reports list the oldest wait first, identically on every run.
-    private readonly SortedDictionary<long, string> _pendingWaits = [];
+    // Holds the waits, not their text: a description is built only when a report asks for it.
+    private readonly SortedDictionary<long, IPendingWait> _pendingWaits = [];
     private long _seq;
     private long _waitSeq;
     private int _runningThreadId;
@@ -84,7 +85,7 @@ public sealed class SimLoop : SynchronizationContext
     public Func<string>? FailureDetails { get; set; }
 
     /// <summary>Descriptions of the waits created by <see cref="CreateWait{T}"/> that have not completed, oldest first.</summary>
-    public IReadOnlyList<string> PendingWaits => [.. _pendingWaits.Values];
+    public IReadOnlyList<string> PendingWaits => [.. _pendingWaits.Values.Select(w => w.Description)];
 
     /// <summary>Throws when called from a thread other than the one running the loop: a continuation that escaped
     /// to the thread pool fails loudly here instead of corrupting state.</summary>
@@ -185,10 +186,22 @@ public sealed class SimLoop : SynchronizationContext
     public SimWait<T> CreateWait<T>(string description)
     {
         ArgumentNullException.ThrowIfNull(description);
+        return CreateDescribedWait<T>(description, static d => (string)d);
+    }
+
+    /// <summary>Like <see cref="CreateWait{T}(string)"/>, but the description is built from <paramref name="state"/>
+    /// only if a report reads it: hot paths (one wait per transfer) then pay no string formatting.</summary>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="state">What the description is built from, kept until the wait completes.</param>
+    /// <param name="describe">Builds the description; a static lambda, so the call allocates no closure.</param>
+    /// <returns>The wait.</returns>
+    internal SimWait<T> CreateDescribedWait<T>(object state, Func<object, string> describe)
+    {
         AssertOnLoopThread();
         var id = ++_waitSeq;
-        _pendingWaits.Add(id, description);
-        return new SimWait<T>(this, id, description);
+        var wait = new SimWait<T>(this, id, state, describe);
+        _pendingWaits.Add(id, wait);
+        return wait;
     }
 
     /// <inheritdoc/>

@@ -7,21 +7,38 @@ namespace LlmDataDist.Simulator;
 /// <c>ConfigureAwait(false)</c> continuations run inline on the loop thread and the others are posted to the loop.
 /// </summary>
 /// <typeparam name="T">The result type.</typeparam>
-public sealed class SimWait<T>
+public sealed class SimWait<T> : IPendingWait
 {
     private readonly SimLoop _loop;
     private readonly long _id;
     private readonly TaskCompletionSource<T> _source = new();
 
-    internal SimWait(SimLoop loop, long id, string description)
+    private object? _describeState;
+    private Func<object, string>? _describe;
+    private string? _description;
+
+    internal SimWait(SimLoop loop, long id, object describeState, Func<object, string> describe)
     {
         _loop = loop;
         _id = id;
-        Description = description;
+        _describeState = describeState;
+        _describe = describe;
     }
 
-    /// <summary>What is awaited, as shown in deadlock reports.</summary>
-    public string Description { get; }
+    /// <summary>What is awaited, as shown in deadlock reports (built on first read).</summary>
+    public string Description
+    {
+        get
+        {
+            if (_description is null)
+            {
+                _description = _describe!(_describeState!);
+                (_describeState, _describe) = (null, null);
+            }
+
+            return _description;
+        }
+    }
 
     /// <summary>The task that completes with the wait.</summary>
     public Task<T> Task => _source.Task;

@@ -24,6 +24,7 @@ public sealed class Route
         Source = source;
         Destination = destination;
         Hops = hops;
+        _hops = [.. hops];
         BandwidthBytesPerSecond = long.MaxValue;
         foreach (var hop in hops)
         {
@@ -36,6 +37,10 @@ public sealed class Route
         Timing = timing ?? PathTiming.Of(this);
     }
 
+    // The hops as an array: the network walks them for every flow in every fair-share round, and a foreach over the
+    // interface would allocate an enumerator each time.
+    private readonly LinkInfo[] _hops;
+
     /// <summary>Where data comes from.</summary>
     public Endpoint Source { get; }
 
@@ -44,6 +49,9 @@ public sealed class Route
 
     /// <summary>The links crossed, in order.</summary>
     public IReadOnlyList<LinkInfo> Hops { get; }
+
+    /// <summary>The hops, to walk without allocating.</summary>
+    internal ReadOnlySpan<LinkInfo> HopSpan => _hops;
 
     /// <summary>Sum of the hops' latencies, without jitter.</summary>
     public long LatencyNs { get; }

@@ -32,6 +32,23 @@ public class NetworkTests
     }
 
     [Fact]
+    public void A_transfer_in_flight_is_listed_among_the_pending_waits_by_what_it_moves_and_leaves_the_list_when_done()
+    {
+        // The description is built only when a report reads it; it must still say which transfer is awaited.
+        using var w = World();
+        IReadOnlyList<string> during = [];
+        w.Run(async () =>
+        {
+            var transfer = w.Network.TransferAsync(0, 1, TenMsOfHccs, 1, deadlineNs: 50 * Ms);
+            during = w.Loop.PendingWaits;
+            await transfer;
+        });
+        var route = w.Topology.FindRoute(0, 1);
+        Assert.Contains($"transfer #1 {route} {TenMsOfHccs} B in 1 blocks, deadline {SimTime.Format(50 * Ms)}", during);
+        Assert.DoesNotContain(w.Loop.PendingWaits, d => d.StartsWith("transfer #", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_lone_transfer_takes_latency_plus_max_of_block_and_byte_time()
     {
         using var w = World();
