@@ -37,9 +37,9 @@ public sealed class FailureReasonTests
         ["allocate more than the pool"] = (LlmStatus.DeviceOutOfMemory, "of the",
             async s => await s.Decoder.AllocateCacheAsync(new CacheDesc(CachePlacement.Device, 2, DataType.Int8, [1 << 20, 1 << 12]))),
         ["link more than 16 clusters at once"] = (LlmStatus.ClusterNumExceedLimit, "17 clusters > 16 per call",
-            async s => await s.Decoder.LinkLlmClustersAsync([.. Enumerable.Range(10, 17).Select(i => new ClusterInfo((ulong)i, 0, [new IpInfo("10.0.0.2", 0)], [new IpInfo("10.0.1.1", 26000)]))])),
+            async s => await s.Decoder.LinkLlmClustersAsync([.. Enumerable.Range(10, 17).Select(i => new ClusterInfo((ulong)i, LlmRole.Prompt, [new IpInfo("10.0.0.2", 0)], [new IpInfo("10.0.1.1", 26000)]))])),
         ["link to an endpoint nobody listens on"] = (LlmStatus.LinkFailed, "did not link and were rolled back",
-            async s => await s.Decoder.LinkLlmClustersAsync([new ClusterInfo(7, 0, [new IpInfo("10.0.0.2", 0)], [new IpInfo("10.0.9.9", 26000)])])),
+            async s => await s.Decoder.LinkLlmClustersAsync([new ClusterInfo(7, LlmRole.Prompt, [new IpInfo("10.0.0.2", 0)], [new IpInfo("10.0.9.9", 26000)])])),
     };
 
     [Theory]
