@@ -11,7 +11,7 @@ namespace LlmDataDist.Simulator.Tests.Backend;
 public sealed class FailureReasonTests
 {
     private static readonly IPEndPoint PromptEndpoint = IPEndPoint.Parse("10.0.0.1:26000");
-    private static readonly ClusterInfo ToPrompt = new(1, 0, [new IpInfo("10.0.0.2", 0)], [new IpInfo("10.0.0.1", 26000)]);
+    private static readonly ClusterInfo ToPrompt = new(1, LlmRole.Prompt, [new IpInfo("10.0.0.2", 0)], [new IpInfo("10.0.0.1", 26000)]);
     private static readonly CacheDesc Small = new(CachePlacement.Device, 2, DataType.Int8, [8, 64]);
 
     public static TheoryData<string> Cases => [.. Scenarios.Keys];
