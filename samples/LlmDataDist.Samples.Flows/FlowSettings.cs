@@ -21,10 +21,10 @@ public sealed record FlowSettings(int PromptDevice = 0, int DecoderDevice = 1, s
     public IPEndPoint DecoderEndpoint => new(IPAddress.Parse(DecoderIp), Port);
 
     /// <summary>The decoder's view of the prompt (the decoder links as client).</summary>
-    public ClusterInfo DecoderToPrompt => new(PromptId, 0, [new IpInfo(DecoderIp, 0)], [new IpInfo(PromptIp, Port)]);
+    public ClusterInfo DecoderToPrompt => new(PromptId, LlmRole.Prompt, [new IpInfo(DecoderIp, 0)], [new IpInfo(PromptIp, Port)]);
 
     /// <summary>The view of the decoder from the prompt (after a role switch: the new decoder's view of the new prompt).</summary>
-    public ClusterInfo PromptToDecoder => new(DecoderId, 0, [new IpInfo(PromptIp, 0)], [new IpInfo(DecoderIp, Port)]);
+    public ClusterInfo PromptToDecoder => new(DecoderId, LlmRole.Decoder, [new IpInfo(PromptIp, 0)], [new IpInfo(DecoderIp, Port)]);
 
     public LlmDataDistOptions PromptOptions(bool switchRole = false, long? poolBytes = null) =>
         new() { DeviceId = PromptDevice, ListenIpInfo = PromptEndpoint, SyncKvCacheWaitTime = TransferWait, EnableSwitchRole = switchRole ? true : null, BufPoolCfg = Pool(poolBytes) };

@@ -37,7 +37,7 @@ try
     await decoder.InitializeAsync(new LlmDataDistOptions { DeviceId = 1, SyncKvCacheWaitTime = TimeSpan.FromSeconds(2) });
 
     Step("Decoder links to the prompt");
-    ClusterInfo[] peers = [new(PromptClusterId, 0, [new IpInfo("192.168.1.11", 0)], [new IpInfo("192.168.1.10", 26000)])];
+    ClusterInfo[] peers = [new(PromptClusterId, LlmRole.Prompt, [new IpInfo("192.168.1.11", 0)], [new IpInfo("192.168.1.10", 26000)])];
     var linked = await decoder.LinkLlmClustersAsync(peers, TimeSpan.FromSeconds(1));
     Console.WriteLine($"  result: {linked} (all succeeded: {linked.AllSucceeded})");
 

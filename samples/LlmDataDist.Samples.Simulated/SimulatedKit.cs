@@ -24,10 +24,10 @@ public static class SimulatedKit
     public static IPEndPoint DecoderEndpoint { get; } = new(IPAddress.Parse(DecoderIp), DecoderPort);
 
     /// <summary>The decoder's view of the prompt (the decoder links as client).</summary>
-    public static ClusterInfo DecoderToPrompt { get; } = new(PromptId, 0, [new IpInfo(DecoderIp, 0)], [new IpInfo(PromptIp, PromptPort)]);
+    public static ClusterInfo DecoderToPrompt { get; } = new(PromptId, LlmRole.Prompt, [new IpInfo(DecoderIp, 0)], [new IpInfo(PromptIp, PromptPort)]);
 
     /// <summary>The prompt's view of the decoder: the prompt links as client (HX), or tears down its server side (CE).</summary>
-    public static ClusterInfo PromptToDecoder { get; } = new(DecoderId, 0, [new IpInfo(PromptIp, 0)], [new IpInfo(DecoderIp, DecoderPort)]);
+    public static ClusterInfo PromptToDecoder { get; } = new(DecoderId, LlmRole.Decoder, [new IpInfo(PromptIp, 0)], [new IpInfo(DecoderIp, DecoderPort)]);
 
     /// <summary>The client options every sample uses: telemetry timed by the world's virtual clock.</summary>
     public static LlmDataDistClientOptions ClientOptions(SimulatedWorld world) => new() { TimeProvider = world.TimeProvider };

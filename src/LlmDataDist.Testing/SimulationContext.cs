@@ -126,7 +126,7 @@ public sealed class SimulationContext
     /// <param name="toClusterId">The peer.</param>
     /// <returns>The cluster description.</returns>
     public static ClusterInfo LinkTarget(ulong fromClusterId, ulong toClusterId) =>
-        new(toClusterId, 0, [new IpInfo(Ip(fromClusterId), 0)], [new IpInfo(Ip(toClusterId), ListenPort)]);
+        new(toClusterId, default, [new IpInfo(Ip(fromClusterId), 0)], [ListenEndpoint(toClusterId)]);
 
     /// <summary>Initialize options for an instance of the layout: its device id, a listen endpoint when asked, and the
     /// transfer budget.</summary>

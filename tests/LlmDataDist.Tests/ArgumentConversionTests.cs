@@ -258,4 +258,27 @@ public class ArgumentConversionTests
         Assert.Equal(LayerRange.All, ext.DstLayerRange);
         Assert.Equal(2, ext.TensorNumPerLayer);
     }
+
+    [Fact]
+    public async Task A_listen_endpoint_is_a_cluster_entry_as_it_is_and_the_role_reaches_the_backend()
+    {
+        var (client, backend) = NewClient();
+        var listen = new IPEndPoint(IPAddress.Parse("10.0.0.1"), 26000);
+        var cluster = new ClusterInfo { RemoteClusterId = 1, RemoteRoleType = LlmRole.Prompt, LocalIpInfos = [new IpInfo("10.0.0.2", 0)], RemoteIpInfos = [listen] };
+
+        await client.LinkLlmClustersAsync([cluster]);
+
+        var sent = Assert.Single(backend.Single("LinkLlmClusters").Arg<IReadOnlyList<ClusterInfo>>("clusters"));
+        Assert.Equal(new IpInfo("10.0.0.1", 26000), Assert.Single(sent.RemoteIpInfos));
+        Assert.Equal(LlmRole.Prompt, sent.RemoteRoleType);
+        Assert.Equal(listen, sent.RemoteIpInfos[0].ToIPEndPoint());
+    }
+
+    [Fact]
+    public void An_entry_whose_ip_is_not_an_address_has_no_endpoint()
+    {
+        var error = Assert.Throws<FormatException>(() => new IpInfo("10.0.0.256", 26000).ToIPEndPoint());
+        Assert.Contains("10.0.0.256", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentNullException>(() => IpInfo.FromIPEndPoint(null!));
+    }
 }

@@ -7,7 +7,8 @@ namespace LlmDataDist.Generators.Emit
     /// <summary>
     /// The typed client: .NET conventions over the raw contract. Per method it checks nulls, fills the header's
     /// defaults, converts TimeSpans and typed options, calls the hand-written <c>Validate…</c> partial (argument
-    /// rules of the reference), records telemetry, then turns a failure status into an exception.
+    /// rules of the reference), records telemetry, then turns a failure status into an exception. A backend task that
+    /// has already completed is handled without an async state machine (the zero-cost hot path).
     /// </summary>
     internal static class ClientEmitter
     {
@@ -67,7 +68,7 @@ namespace LlmDataDist.Generators.Emit
             if (disposer is not null)
             {
                 w.Open("try");
-                Invoke(w, ns, CodeWriter.Literal(disposer.NativeName), "_backend." + disposer.ManagedName + "Async(global::System.Threading.CancellationToken.None)", null);
+                Invoke(w, ns, CodeWriter.Literal(disposer.NativeName), "_backend." + disposer.ManagedName + "Async(global::System.Threading.CancellationToken.None)");
                 w.Close();
                 w.Open("finally");
                 w.Line("_backend.Dispose();");
@@ -192,7 +193,23 @@ namespace LlmDataDist.Generators.Emit
             }
 
             var declarations = Inputs(method).Select(p => Declaration(p, ns)).Concat(new[] { "global::System.Threading.CancellationToken cancellationToken = default" });
-            w.Open("public async " + returnType + " " + method.ManagedName + "Async(" + string.Join(", ", declarations) + ")");
+            var signature = method.ManagedName + "Async(" + string.Join(", ", declarations) + ")";
+            if (!method.ReturnsStatus)
+            {
+                w.Open("public async " + returnType + " " + signature);
+                var args = Prologue(w, method, ns);
+                Invoke(w, ns, operation, Backend(method, args));
+                w.Close();
+                return;
+            }
+
+            StatusMethod(w, method, ns, returnType, signature, perCluster, outs);
+        }
+
+        /// <summary>Writes the disposed check, the argument checks and conversions, the rules and the cancellation check;
+        /// returns the arguments the backend gets.</summary>
+        private static List<string> Prologue(CodeWriter w, MethodSpec method, string ns)
+        {
             w.Line("ThrowIfDisposed();");
             var callArgs = new List<string>();
             foreach (var p in Inputs(method))
@@ -206,36 +223,107 @@ namespace LlmDataDist.Generators.Emit
             }
 
             w.Line("cancellationToken.ThrowIfCancellationRequested();");
-            var invoke = "_backend." + method.ManagedName + "Async(" + string.Join(", ", callArgs.Concat(new[] { "cancellationToken" })) + ")";
-            var failed = "throw global::" + ns + ".LlmDataDistException.Create({0}, " + operation + ", {1}global::" + ns + ".LlmFailureReasons.Take(_backend, reasonCall));";
-            if (!method.ReturnsStatus)
+            return callArgs;
+        }
+
+        private static string Backend(MethodSpec method, List<string> args) =>
+            "_backend." + method.ManagedName + "Async(" + string.Join(", ", args.Concat(new[] { "cancellationToken" })) + ")";
+
+        /// <summary>
+        /// Writes a status-returning method as a plain method with a synchronous fast path: when the backend's task has
+        /// already completed, the status is checked in place, so no async state machine runs. Only a pending task goes
+        /// to the <c>…AwaitAsync</c> helper. Every exception still arrives through the returned task (as from an async
+        /// method), telemetry sees the same begin/end/fail, and the backend is called only after every rule passed.
+        /// </summary>
+        private static void StatusMethod(CodeWriter w, MethodSpec method, string ns, string returnType, string signature, ParamSpec? perCluster, List<ParamSpec> outs)
+        {
+            var status = TypeNames.Qualified(ns, TypeNames.StatusType);
+            var valueType = outs.Count == 0 ? status : TypeNames.Qualified(ns, ContractEmitter.ResultName(method));
+            var pendingType = "global::System.Threading.Tasks.ValueTask<" + valueType + ">";
+            var callType = "global::" + ns + ".LlmCallTelemetry.LlmCall";
+            var generic = returnType.IndexOf('<');
+            var resultType = generic < 0 ? null : returnType.Substring(generic + 1, returnType.Length - generic - 2);
+            var clusters = perCluster is null ? null : Inputs(method).First(p => p.Type.Kind == TypeKind.List && p.Type.Args[0].Kind == TypeKind.Struct);
+            var extra = clusters is null ? string.Empty : ", " + clusters.ManagedName;
+            var extraParam = clusters is null ? string.Empty : ", " + TypeNames.Of(clusters.Type, ns) + " " + clusters.ManagedName;
+            var end = method.ManagedName + "End";
+            var awaitName = method.ManagedName + "AwaitAsync";
+
+            w.Open("public " + returnType + " " + signature);
+            w.Line(callType + " call;");
+            w.Line("long reasonCall;");
+            w.Line(pendingType + " pending;");
+            w.Open("try");
+            var args = Prologue(w, method, ns);
+            w.Line("call = _telemetry.Begin(" + CodeWriter.Literal(method.NativeName) + ");");
+            // The backend sees the call's mark only while its method starts (see LlmFailureReasons).
+            w.Line("var outerCall = global::" + ns + ".LlmFailureReasons.Enter();");
+            w.Open("try");
+            w.Line("pending = " + Backend(method, args) + ";");
+            w.Close();
+            w.Open("catch (global::System.Exception exception)");
+            w.Line("call.Fail(exception);");
+            w.Line("throw;");
+            w.Close();
+            w.Open("finally");
+            w.Line("reasonCall = global::" + ns + ".LlmFailureReasons.Exit(outerCall);");
+            w.Close();
+            w.Line();
+            w.Open("if (pending.IsCompletedSuccessfully)");
+            if (resultType is null)
             {
-                Invoke(w, ns, operation, invoke, null);
-            }
-            else if (outs.Count == 0)
-            {
-                Invoke(w, ns, operation, invoke, "status");
-                w.Open("if (status != " + TypeNames.Qualified(ns, TypeNames.StatusType) + ".Success)");
-                w.Line(string.Format(System.Globalization.CultureInfo.InvariantCulture, failed, "status", "null, "));
-                w.Close();
+                w.Line(end + "(pending.Result, call, reasonCall);");
+                w.Line("return default;");
             }
             else
             {
-                Invoke(w, ns, operation, invoke, "result", TypeNames.Qualified(ns, ContractEmitter.ResultName(method)));
-                if (perCluster is not null)
+                w.Line("return new " + returnType + "(" + end + "(pending.Result, call, reasonCall" + extra + "));");
+            }
+
+            w.Close();
+            w.Close();
+            w.Open("catch (global::System.Exception exception)");
+            w.Line("return global::System.Threading.Tasks.ValueTask.FromException" + (resultType is null ? string.Empty : "<" + resultType + ">") + "(exception);");
+            w.Close();
+            w.Line();
+            w.Line("return " + awaitName + "(pending, call, reasonCall" + extra + ");");
+            w.Close();
+
+            w.Line();
+            w.Open("private async " + returnType + " " + awaitName + "(" + pendingType + " pending, " + callType + " call, long reasonCall" + extraParam + ")");
+            w.Line(valueType + " result;");
+            w.Open("try");
+            w.Line("result = await pending.ConfigureAwait(false);");
+            w.Close();
+            w.Open("catch (global::System.Exception exception)");
+            w.Line("call.Fail(exception);");
+            w.Line("throw;");
+            w.Close();
+            w.Line();
+            w.Line((resultType is null ? string.Empty : "return ") + end + "(result, call, reasonCall" + extra + ");");
+            w.Close();
+
+            // Ends the telemetry and turns a failure status into the exception; a success gives the caller's value.
+            w.Line();
+            w.Open("private " + (resultType ?? "void") + " " + end + "(" + valueType + " result, " + callType + " call, long reasonCall" + extraParam + ")");
+            var statusOf = outs.Count == 0 ? "result" : "result.Status";
+            var failed = "throw global::" + ns + ".LlmDataDistException.Create(" + statusOf + ", " + CodeWriter.Literal(method.NativeName) + ", {0}global::" + ns + ".LlmFailureReasons.Take(_backend, reasonCall));";
+            w.Line("call.End(" + statusOf + ");");
+            if (perCluster is not null)
+            {
+                w.Line("var results = global::" + ns + ".ClusterResults.Create(result.Status, " + clusters!.ManagedName + ", result." + Names.Pascal(perCluster.NativeName) + ");");
+                w.Open("if (result.Status != " + status + ".Success)");
+                w.Line(string.Format(System.Globalization.CultureInfo.InvariantCulture, failed, "results, "));
+                w.Close();
+                w.Line("return results;");
+            }
+            else
+            {
+                w.Open("if (" + statusOf + " != " + status + ".Success)");
+                w.Line(string.Format(System.Globalization.CultureInfo.InvariantCulture, failed, "null, "));
+                w.Close();
+                if (resultType is not null)
                 {
-                    var clusters = Inputs(method).First(p => p.Type.Kind == TypeKind.List && p.Type.Args[0].Kind == TypeKind.Struct);
-                    w.Line("var results = global::" + ns + ".ClusterResults.Create(result.Status, " + clusters.ManagedName + ", result." + Names.Pascal(perCluster.NativeName) + ");");
-                    w.Open("if (result.Status != " + TypeNames.Qualified(ns, TypeNames.StatusType) + ".Success)");
-                    w.Line(string.Format(System.Globalization.CultureInfo.InvariantCulture, failed, "result.Status", "results, "));
-                    w.Close();
-                    w.Line("return results;");
-                }
-                else
-                {
-                    w.Open("if (result.Status != " + TypeNames.Qualified(ns, TypeNames.StatusType) + ".Success)");
-                    w.Line(string.Format(System.Globalization.CultureInfo.InvariantCulture, failed, "result.Status", "null, "));
-                    w.Close();
                     w.Line(outs.Count == 1 ? "return result." + Names.Pascal(outs[0].NativeName) + ";" : "return result;");
                 }
             }
@@ -244,46 +332,22 @@ namespace LlmDataDist.Generators.Emit
         }
 
         /// <summary>
-        /// Writes the backend call between the telemetry's begin and end. The call is a value ended explicitly (not a
-        /// disposable), so a call nobody observes allocates nothing; a backend that throws ends it as an exception.
+        /// Writes a call that returns no status (shutdown) between the telemetry's begin and end. The call is a value
+        /// ended explicitly (not a disposable), so a call nobody observes allocates nothing; a backend that throws ends
+        /// it as an exception.
         /// </summary>
-        private static void Invoke(CodeWriter w, string ns, string operation, string invoke, string? result, string? resultType = null)
+        private static void Invoke(CodeWriter w, string ns, string operation, string invoke)
         {
-            var status = TypeNames.Qualified(ns, TypeNames.StatusType);
-            var valueType = result is null ? null : resultType ?? status;
             w.Line("var call = _telemetry.Begin(" + operation + ");");
-            if (valueType is not null)
-            {
-                // The backend sees the call's number only while its method starts (see LlmFailureReasons).
-                w.Line("var reasonCall = global::" + ns + ".LlmFailureReasons.Enter();");
-                w.Line(valueType + " " + result + ";");
-            }
-
             w.Open("try");
-            if (valueType is null)
-            {
-                w.Line("await " + invoke + ".ConfigureAwait(false);");
-            }
-            else
-            {
-                w.Line("global::System.Threading.Tasks.ValueTask<" + valueType + "> pending;");
-                w.Open("try");
-                w.Line("pending = " + invoke + ";");
-                w.Close();
-                w.Open("finally");
-                w.Line("global::" + ns + ".LlmFailureReasons.Exit();");
-                w.Close();
-                w.Line();
-                w.Line(result + " = await pending.ConfigureAwait(false);");
-            }
-
+            w.Line("await " + invoke + ".ConfigureAwait(false);");
             w.Close();
             w.Open("catch (global::System.Exception exception)");
             w.Line("call.Fail(exception);");
             w.Line("throw;");
             w.Close();
             w.Line();
-            w.Line(result is null ? "call.End(" + status + ".Success);" : resultType is null ? "call.End(" + result + ");" : "call.End(" + result + ".Status);");
+            w.Line("call.End(" + TypeNames.Qualified(ns, TypeNames.StatusType) + ".Success);");
         }
 
         /// <summary>Writes the checks and conversions of one parameter; returns the expression the backend gets.</summary>

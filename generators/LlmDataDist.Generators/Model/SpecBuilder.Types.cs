@@ -143,6 +143,13 @@ namespace LlmDataDist.Generators.Model
                 return null;
             }
 
+            if (type.Kind == TypeKind.Custom && type.Args.Count == 1 && type.Args[0].Kind is not (TypeKind.Pair or TypeKind.Custom) && type.Args[0].IsValueType)
+            {
+                // A custom type over a C++ integer (an enum the header types as int32_t): the header's literal, cast.
+                var raw = Default(type.Args[0], t, what, spot);
+                return raw is null ? null : "(global::" + _namespace + "." + type.Name + ")" + raw;
+            }
+
             switch (type.Kind)
             {
                 case TypeKind.Bool:

@@ -402,6 +402,7 @@ public sealed class DisaggregatedScenario : IDisposable
     private static ClusterInfo ClusterTo(Instance decoder, Instance prompt) => new()
     {
         RemoteClusterId = prompt.ClusterId,
+        RemoteRoleType = LlmRole.Prompt,
         LocalIpInfos = [new IpInfo { Ip = decoder.Ip }],
         RemoteIpInfos = [new IpInfo { Ip = prompt.Ip, Port = ListenPort }],
     };
@@ -599,6 +600,7 @@ public sealed class DisaggregatedScenario : IDisposable
         var reverse = new ClusterInfo
         {
             RemoteClusterId = decoder.ClusterId,
+            RemoteRoleType = LlmRole.Decoder,
             LocalIpInfos = [new IpInfo { Ip = prompt.Ip }],
             RemoteIpInfos = [new IpInfo { Ip = decoder.Ip, Port = ListenPort }],
         };

@@ -50,7 +50,7 @@ internal static unsafe class NativeMarshal
             native[i] = new NativeClusterInfo
             {
                 RemoteClusterId = cluster.RemoteClusterId,
-                RemoteRoleType = cluster.RemoteRoleType,
+                RemoteRoleType = (int)cluster.RemoteRoleType,
                 LocalIpInfos = IpInfos(arena, cluster.LocalIpInfos),
                 LocalIpInfosLen = (ulong)cluster.LocalIpInfos.Count,
                 RemoteIpInfos = IpInfos(arena, cluster.RemoteIpInfos),

@@ -113,7 +113,7 @@ internal static unsafe partial class NativeMethods
     public const uint AbiVersion = 1;
 
     /// <summary>LLMDD_SPEC_HASH: FNV-1a 64 of the canonical spec text; a loaded shim must report the same.</summary>
-    public const ulong SpecHash = 0x6D70C93D9532477FUL;
+    public const ulong SpecHash = 0x96B42D9232F76340UL;
 
     /// <summary>LLMDD_MAX_STRING_LEN: longer strings are rejected by the shim.</summary>
     public const ulong MaxStringLen = 4096;

@@ -17,7 +17,7 @@ public sealed partial record ClusterInfo
     /// <param name="remoteRoleType">Documented as the peer's role; both engines ignore it.</param>
     /// <param name="localIpInfos">CE: this instance's device IPs, one per device. HX: one host IP, needed until a local comm description exists.</param>
     /// <param name="remoteIpInfos">CE: the peer's device IP and listen port, one per device. HX: exactly one: the peer's host listen endpoint.</param>
-    public ClusterInfo(ulong remoteClusterId, int remoteRoleType, global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.IpInfo> localIpInfos, global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.IpInfo> remoteIpInfos)
+    public ClusterInfo(ulong remoteClusterId, global::LlmDataDist.LlmRole remoteRoleType, global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.IpInfo> localIpInfos, global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.IpInfo> remoteIpInfos)
     {
         RemoteClusterId = remoteClusterId;
         RemoteRoleType = remoteRoleType;
@@ -31,7 +31,7 @@ public sealed partial record ClusterInfo
 
     /// <summary>Documented as the peer's role; both engines ignore it.</summary>
     /// <remarks>C++: <c>remote_role_type</c>.</remarks>
-    public int RemoteRoleType { get; init; } = 0;
+    public global::LlmDataDist.LlmRole RemoteRoleType { get; init; } = (global::LlmDataDist.LlmRole)0;
 
     /// <summary>CE: this instance's device IPs, one per device. HX: one host IP, needed until a local comm description exists.</summary>
     /// <remarks>C++: <c>local_ip_infos</c>.</remarks>
@@ -47,7 +47,7 @@ public sealed partial record ClusterInfo
         if (ReferenceEquals(this, other)) return true;
         if (other is null) return false;
         return global::System.Collections.Generic.EqualityComparer<ulong>.Default.Equals(RemoteClusterId, other.RemoteClusterId)
-        && global::System.Collections.Generic.EqualityComparer<int>.Default.Equals(RemoteRoleType, other.RemoteRoleType)
+        && global::System.Collections.Generic.EqualityComparer<global::LlmDataDist.LlmRole>.Default.Equals(RemoteRoleType, other.RemoteRoleType)
         && global::LlmDataDist.SequenceEquality.Equal(LocalIpInfos, other.LocalIpInfos)
         && global::LlmDataDist.SequenceEquality.Equal(RemoteIpInfos, other.RemoteIpInfos);
     }

@@ -41,29 +41,54 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     /// <returns>A task that completes when the call succeeded.</returns>
     /// <exception cref="global::LlmDataDist.LlmDataDistException">The call returned a failure status.</exception>
     /// <exception cref="global::System.ArgumentException">An argument breaks a rule of the reference; nothing reached the backend.</exception>
-    public async global::System.Threading.Tasks.ValueTask InitializeAsync(global::LlmDataDist.LlmDataDistOptions options, global::System.Threading.CancellationToken cancellationToken = default)
+    public global::System.Threading.Tasks.ValueTask InitializeAsync(global::LlmDataDist.LlmDataDistOptions options, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        global::System.ArgumentNullException.ThrowIfNull(options);
-        var optionsMap = options.ToNativeOptions();
-        ValidateInitialize(new InitializeArguments(optionsMap));
-        cancellationToken.ThrowIfCancellationRequested();
-        var call = _telemetry.Begin("Initialize");
-        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
-        global::LlmDataDist.LlmStatus status;
+        global::LlmDataDist.LlmCallTelemetry.LlmCall call;
+        long reasonCall;
+        global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
         try
         {
-            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            ThrowIfDisposed();
+            global::System.ArgumentNullException.ThrowIfNull(options);
+            var optionsMap = options.ToNativeOptions();
+            ValidateInitialize(new InitializeArguments(optionsMap));
+            cancellationToken.ThrowIfCancellationRequested();
+            call = _telemetry.Begin("Initialize");
+            var outerCall = global::LlmDataDist.LlmFailureReasons.Enter();
             try
             {
                 pending = _backend.InitializeAsync(optionsMap, cancellationToken);
             }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
             finally
             {
-                global::LlmDataDist.LlmFailureReasons.Exit();
+                reasonCall = global::LlmDataDist.LlmFailureReasons.Exit(outerCall);
             }
 
-            status = await pending.ConfigureAwait(false);
+            if (pending.IsCompletedSuccessfully)
+            {
+                InitializeEnd(pending.Result, call, reasonCall);
+                return default;
+            }
+        }
+        catch (global::System.Exception exception)
+        {
+            return global::System.Threading.Tasks.ValueTask.FromException(exception);
+        }
+
+        return InitializeAwaitAsync(pending, call, reasonCall);
+    }
+
+    private async global::System.Threading.Tasks.ValueTask InitializeAwaitAsync(global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        global::LlmDataDist.LlmStatus result;
+        try
+        {
+            result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
@@ -71,10 +96,15 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             throw;
         }
 
-        call.End(status);
-        if (status != global::LlmDataDist.LlmStatus.Success)
+        InitializeEnd(result, call, reasonCall);
+    }
+
+    private void InitializeEnd(global::LlmDataDist.LlmStatus result, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        call.End(result);
+        if (result != global::LlmDataDist.LlmStatus.Success)
         {
-            throw global::LlmDataDist.LlmDataDistException.Create(status, "Initialize", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+            throw global::LlmDataDist.LlmDataDistException.Create(result, "Initialize", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
         }
     }
 
@@ -108,28 +138,53 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     /// <returns>A task that completes when the call succeeded.</returns>
     /// <exception cref="global::LlmDataDist.LlmDataDistException">The call returned a failure status.</exception>
     /// <exception cref="global::System.ArgumentException">An argument breaks a rule of the reference; nothing reached the backend.</exception>
-    public async global::System.Threading.Tasks.ValueTask SetRoleAsync(global::LlmDataDist.LlmRole role, global::LlmDataDist.LlmDataDistOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
+    public global::System.Threading.Tasks.ValueTask SetRoleAsync(global::LlmDataDist.LlmRole role, global::LlmDataDist.LlmDataDistOptions? options = null, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        var optionsMap = (options ?? new global::LlmDataDist.LlmDataDistOptions()).ToNativeOptions();
-        ValidateSetRole(new SetRoleArguments(role, optionsMap));
-        cancellationToken.ThrowIfCancellationRequested();
-        var call = _telemetry.Begin("SetRole");
-        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
-        global::LlmDataDist.LlmStatus status;
+        global::LlmDataDist.LlmCallTelemetry.LlmCall call;
+        long reasonCall;
+        global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
         try
         {
-            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            ThrowIfDisposed();
+            var optionsMap = (options ?? new global::LlmDataDist.LlmDataDistOptions()).ToNativeOptions();
+            ValidateSetRole(new SetRoleArguments(role, optionsMap));
+            cancellationToken.ThrowIfCancellationRequested();
+            call = _telemetry.Begin("SetRole");
+            var outerCall = global::LlmDataDist.LlmFailureReasons.Enter();
             try
             {
                 pending = _backend.SetRoleAsync(role, optionsMap, cancellationToken);
             }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
             finally
             {
-                global::LlmDataDist.LlmFailureReasons.Exit();
+                reasonCall = global::LlmDataDist.LlmFailureReasons.Exit(outerCall);
             }
 
-            status = await pending.ConfigureAwait(false);
+            if (pending.IsCompletedSuccessfully)
+            {
+                SetRoleEnd(pending.Result, call, reasonCall);
+                return default;
+            }
+        }
+        catch (global::System.Exception exception)
+        {
+            return global::System.Threading.Tasks.ValueTask.FromException(exception);
+        }
+
+        return SetRoleAwaitAsync(pending, call, reasonCall);
+    }
+
+    private async global::System.Threading.Tasks.ValueTask SetRoleAwaitAsync(global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        global::LlmDataDist.LlmStatus result;
+        try
+        {
+            result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
@@ -137,10 +192,15 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             throw;
         }
 
-        call.End(status);
-        if (status != global::LlmDataDist.LlmStatus.Success)
+        SetRoleEnd(result, call, reasonCall);
+    }
+
+    private void SetRoleEnd(global::LlmDataDist.LlmStatus result, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        call.End(result);
+        if (result != global::LlmDataDist.LlmStatus.Success)
         {
-            throw global::LlmDataDist.LlmDataDistException.Create(status, "SetRole", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+            throw global::LlmDataDist.LlmDataDistException.Create(result, "SetRole", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
         }
     }
 
@@ -152,29 +212,53 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     /// <returns>The status of every cluster, in input order.</returns>
     /// <exception cref="global::LlmDataDist.LlmDataDistException">The call returned a failure status.</exception>
     /// <exception cref="global::System.ArgumentException">An argument breaks a rule of the reference; nothing reached the backend.</exception>
-    public async global::System.Threading.Tasks.ValueTask<global::LlmDataDist.ClusterResults> LinkLlmClustersAsync(global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.ClusterInfo> clusters, global::System.TimeSpan? timeout = null, global::System.Threading.CancellationToken cancellationToken = default)
+    public global::System.Threading.Tasks.ValueTask<global::LlmDataDist.ClusterResults> LinkLlmClustersAsync(global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.ClusterInfo> clusters, global::System.TimeSpan? timeout = null, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        global::System.ArgumentNullException.ThrowIfNull(clusters);
-        global::LlmDataDist.LlmArguments.NoNullElements(clusters, nameof(clusters));
-        var timeoutInMillis = global::LlmDataDist.LlmArguments.ToMilliseconds(timeout ?? global::System.TimeSpan.FromMilliseconds(1000), nameof(timeout));
-        ValidateLinkLlmClusters(new LinkLlmClustersArguments(clusters, timeoutInMillis));
-        cancellationToken.ThrowIfCancellationRequested();
-        var call = _telemetry.Begin("LinkLlmClusters");
-        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
-        global::LlmDataDist.LinkLlmClustersResult result;
+        global::LlmDataDist.LlmCallTelemetry.LlmCall call;
+        long reasonCall;
+        global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LinkLlmClustersResult> pending;
         try
         {
-            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LinkLlmClustersResult> pending;
+            ThrowIfDisposed();
+            global::System.ArgumentNullException.ThrowIfNull(clusters);
+            global::LlmDataDist.LlmArguments.NoNullElements(clusters, nameof(clusters));
+            var timeoutInMillis = global::LlmDataDist.LlmArguments.ToMilliseconds(timeout ?? global::System.TimeSpan.FromMilliseconds(1000), nameof(timeout));
+            ValidateLinkLlmClusters(new LinkLlmClustersArguments(clusters, timeoutInMillis));
+            cancellationToken.ThrowIfCancellationRequested();
+            call = _telemetry.Begin("LinkLlmClusters");
+            var outerCall = global::LlmDataDist.LlmFailureReasons.Enter();
             try
             {
                 pending = _backend.LinkLlmClustersAsync(clusters, timeoutInMillis, cancellationToken);
             }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
             finally
             {
-                global::LlmDataDist.LlmFailureReasons.Exit();
+                reasonCall = global::LlmDataDist.LlmFailureReasons.Exit(outerCall);
             }
 
+            if (pending.IsCompletedSuccessfully)
+            {
+                return new global::System.Threading.Tasks.ValueTask<global::LlmDataDist.ClusterResults>(LinkLlmClustersEnd(pending.Result, call, reasonCall, clusters));
+            }
+        }
+        catch (global::System.Exception exception)
+        {
+            return global::System.Threading.Tasks.ValueTask.FromException<global::LlmDataDist.ClusterResults>(exception);
+        }
+
+        return LinkLlmClustersAwaitAsync(pending, call, reasonCall, clusters);
+    }
+
+    private async global::System.Threading.Tasks.ValueTask<global::LlmDataDist.ClusterResults> LinkLlmClustersAwaitAsync(global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LinkLlmClustersResult> pending, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall, global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.ClusterInfo> clusters)
+    {
+        global::LlmDataDist.LinkLlmClustersResult result;
+        try
+        {
             result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
@@ -183,6 +267,11 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             throw;
         }
 
+        return LinkLlmClustersEnd(result, call, reasonCall, clusters);
+    }
+
+    private global::LlmDataDist.ClusterResults LinkLlmClustersEnd(global::LlmDataDist.LinkLlmClustersResult result, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall, global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.ClusterInfo> clusters)
+    {
         call.End(result.Status);
         var results = global::LlmDataDist.ClusterResults.Create(result.Status, clusters, result.Rets);
         if (result.Status != global::LlmDataDist.LlmStatus.Success)
@@ -201,29 +290,53 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     /// <returns>The status of every cluster, in input order.</returns>
     /// <exception cref="global::LlmDataDist.LlmDataDistException">The call returned a failure status.</exception>
     /// <exception cref="global::System.ArgumentException">An argument breaks a rule of the reference; nothing reached the backend.</exception>
-    public async global::System.Threading.Tasks.ValueTask<global::LlmDataDist.ClusterResults> UnlinkLlmClustersAsync(global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.ClusterInfo> clusters, global::System.TimeSpan? timeout = null, bool forceFlag = false, global::System.Threading.CancellationToken cancellationToken = default)
+    public global::System.Threading.Tasks.ValueTask<global::LlmDataDist.ClusterResults> UnlinkLlmClustersAsync(global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.ClusterInfo> clusters, global::System.TimeSpan? timeout = null, bool forceFlag = false, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        global::System.ArgumentNullException.ThrowIfNull(clusters);
-        global::LlmDataDist.LlmArguments.NoNullElements(clusters, nameof(clusters));
-        var timeoutInMillis = global::LlmDataDist.LlmArguments.ToMilliseconds(timeout ?? global::System.TimeSpan.FromMilliseconds(1000), nameof(timeout));
-        ValidateUnlinkLlmClusters(new UnlinkLlmClustersArguments(clusters, timeoutInMillis, forceFlag));
-        cancellationToken.ThrowIfCancellationRequested();
-        var call = _telemetry.Begin("UnlinkLlmClusters");
-        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
-        global::LlmDataDist.UnlinkLlmClustersResult result;
+        global::LlmDataDist.LlmCallTelemetry.LlmCall call;
+        long reasonCall;
+        global::System.Threading.Tasks.ValueTask<global::LlmDataDist.UnlinkLlmClustersResult> pending;
         try
         {
-            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.UnlinkLlmClustersResult> pending;
+            ThrowIfDisposed();
+            global::System.ArgumentNullException.ThrowIfNull(clusters);
+            global::LlmDataDist.LlmArguments.NoNullElements(clusters, nameof(clusters));
+            var timeoutInMillis = global::LlmDataDist.LlmArguments.ToMilliseconds(timeout ?? global::System.TimeSpan.FromMilliseconds(1000), nameof(timeout));
+            ValidateUnlinkLlmClusters(new UnlinkLlmClustersArguments(clusters, timeoutInMillis, forceFlag));
+            cancellationToken.ThrowIfCancellationRequested();
+            call = _telemetry.Begin("UnlinkLlmClusters");
+            var outerCall = global::LlmDataDist.LlmFailureReasons.Enter();
             try
             {
                 pending = _backend.UnlinkLlmClustersAsync(clusters, timeoutInMillis, forceFlag, cancellationToken);
             }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
             finally
             {
-                global::LlmDataDist.LlmFailureReasons.Exit();
+                reasonCall = global::LlmDataDist.LlmFailureReasons.Exit(outerCall);
             }
 
+            if (pending.IsCompletedSuccessfully)
+            {
+                return new global::System.Threading.Tasks.ValueTask<global::LlmDataDist.ClusterResults>(UnlinkLlmClustersEnd(pending.Result, call, reasonCall, clusters));
+            }
+        }
+        catch (global::System.Exception exception)
+        {
+            return global::System.Threading.Tasks.ValueTask.FromException<global::LlmDataDist.ClusterResults>(exception);
+        }
+
+        return UnlinkLlmClustersAwaitAsync(pending, call, reasonCall, clusters);
+    }
+
+    private async global::System.Threading.Tasks.ValueTask<global::LlmDataDist.ClusterResults> UnlinkLlmClustersAwaitAsync(global::System.Threading.Tasks.ValueTask<global::LlmDataDist.UnlinkLlmClustersResult> pending, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall, global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.ClusterInfo> clusters)
+    {
+        global::LlmDataDist.UnlinkLlmClustersResult result;
+        try
+        {
             result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
@@ -232,6 +345,11 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             throw;
         }
 
+        return UnlinkLlmClustersEnd(result, call, reasonCall, clusters);
+    }
+
+    private global::LlmDataDist.ClusterResults UnlinkLlmClustersEnd(global::LlmDataDist.UnlinkLlmClustersResult result, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall, global::System.Collections.Generic.IReadOnlyList<global::LlmDataDist.ClusterInfo> clusters)
+    {
         call.End(result.Status);
         var results = global::LlmDataDist.ClusterResults.Create(result.Status, clusters, result.Rets);
         if (result.Status != global::LlmDataDist.LlmStatus.Success)
@@ -248,27 +366,51 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     /// <returns>the allocated cache: id, tensor addresses and description</returns>
     /// <exception cref="global::LlmDataDist.LlmDataDistException">The call returned a failure status.</exception>
     /// <exception cref="global::System.ArgumentException">An argument breaks a rule of the reference; nothing reached the backend.</exception>
-    public async global::System.Threading.Tasks.ValueTask<global::LlmDataDist.Cache> AllocateCacheAsync(global::LlmDataDist.CacheDesc cacheDesc, global::System.Threading.CancellationToken cancellationToken = default)
+    public global::System.Threading.Tasks.ValueTask<global::LlmDataDist.Cache> AllocateCacheAsync(global::LlmDataDist.CacheDesc cacheDesc, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        global::System.ArgumentNullException.ThrowIfNull(cacheDesc);
-        ValidateAllocateCache(new AllocateCacheArguments(cacheDesc));
-        cancellationToken.ThrowIfCancellationRequested();
-        var call = _telemetry.Begin("AllocateCache");
-        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
-        global::LlmDataDist.AllocateCacheResult result;
+        global::LlmDataDist.LlmCallTelemetry.LlmCall call;
+        long reasonCall;
+        global::System.Threading.Tasks.ValueTask<global::LlmDataDist.AllocateCacheResult> pending;
         try
         {
-            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.AllocateCacheResult> pending;
+            ThrowIfDisposed();
+            global::System.ArgumentNullException.ThrowIfNull(cacheDesc);
+            ValidateAllocateCache(new AllocateCacheArguments(cacheDesc));
+            cancellationToken.ThrowIfCancellationRequested();
+            call = _telemetry.Begin("AllocateCache");
+            var outerCall = global::LlmDataDist.LlmFailureReasons.Enter();
             try
             {
                 pending = _backend.AllocateCacheAsync(cacheDesc, cancellationToken);
             }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
             finally
             {
-                global::LlmDataDist.LlmFailureReasons.Exit();
+                reasonCall = global::LlmDataDist.LlmFailureReasons.Exit(outerCall);
             }
 
+            if (pending.IsCompletedSuccessfully)
+            {
+                return new global::System.Threading.Tasks.ValueTask<global::LlmDataDist.Cache>(AllocateCacheEnd(pending.Result, call, reasonCall));
+            }
+        }
+        catch (global::System.Exception exception)
+        {
+            return global::System.Threading.Tasks.ValueTask.FromException<global::LlmDataDist.Cache>(exception);
+        }
+
+        return AllocateCacheAwaitAsync(pending, call, reasonCall);
+    }
+
+    private async global::System.Threading.Tasks.ValueTask<global::LlmDataDist.Cache> AllocateCacheAwaitAsync(global::System.Threading.Tasks.ValueTask<global::LlmDataDist.AllocateCacheResult> pending, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        global::LlmDataDist.AllocateCacheResult result;
+        try
+        {
             result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
@@ -277,6 +419,11 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             throw;
         }
 
+        return AllocateCacheEnd(result, call, reasonCall);
+    }
+
+    private global::LlmDataDist.Cache AllocateCacheEnd(global::LlmDataDist.AllocateCacheResult result, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
         call.End(result.Status);
         if (result.Status != global::LlmDataDist.LlmStatus.Success)
         {
@@ -292,27 +439,52 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     /// <returns>A task that completes when the call succeeded.</returns>
     /// <exception cref="global::LlmDataDist.LlmDataDistException">The call returned a failure status.</exception>
     /// <exception cref="global::System.ArgumentException">An argument breaks a rule of the reference; nothing reached the backend.</exception>
-    public async global::System.Threading.Tasks.ValueTask DeallocateCacheAsync(long cacheId, global::System.Threading.CancellationToken cancellationToken = default)
+    public global::System.Threading.Tasks.ValueTask DeallocateCacheAsync(long cacheId, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        ValidateDeallocateCache(new DeallocateCacheArguments(cacheId));
-        cancellationToken.ThrowIfCancellationRequested();
-        var call = _telemetry.Begin("DeallocateCache");
-        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
-        global::LlmDataDist.LlmStatus status;
+        global::LlmDataDist.LlmCallTelemetry.LlmCall call;
+        long reasonCall;
+        global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
         try
         {
-            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            ThrowIfDisposed();
+            ValidateDeallocateCache(new DeallocateCacheArguments(cacheId));
+            cancellationToken.ThrowIfCancellationRequested();
+            call = _telemetry.Begin("DeallocateCache");
+            var outerCall = global::LlmDataDist.LlmFailureReasons.Enter();
             try
             {
                 pending = _backend.DeallocateCacheAsync(cacheId, cancellationToken);
             }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
             finally
             {
-                global::LlmDataDist.LlmFailureReasons.Exit();
+                reasonCall = global::LlmDataDist.LlmFailureReasons.Exit(outerCall);
             }
 
-            status = await pending.ConfigureAwait(false);
+            if (pending.IsCompletedSuccessfully)
+            {
+                DeallocateCacheEnd(pending.Result, call, reasonCall);
+                return default;
+            }
+        }
+        catch (global::System.Exception exception)
+        {
+            return global::System.Threading.Tasks.ValueTask.FromException(exception);
+        }
+
+        return DeallocateCacheAwaitAsync(pending, call, reasonCall);
+    }
+
+    private async global::System.Threading.Tasks.ValueTask DeallocateCacheAwaitAsync(global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        global::LlmDataDist.LlmStatus result;
+        try
+        {
+            result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
@@ -320,10 +492,15 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             throw;
         }
 
-        call.End(status);
-        if (status != global::LlmDataDist.LlmStatus.Success)
+        DeallocateCacheEnd(result, call, reasonCall);
+    }
+
+    private void DeallocateCacheEnd(global::LlmDataDist.LlmStatus result, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        call.End(result);
+        if (result != global::LlmDataDist.LlmStatus.Success)
         {
-            throw global::LlmDataDist.LlmDataDistException.Create(status, "DeallocateCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+            throw global::LlmDataDist.LlmDataDistException.Create(result, "DeallocateCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
         }
     }
 
@@ -338,30 +515,55 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     /// <returns>A task that completes when the call succeeded.</returns>
     /// <exception cref="global::LlmDataDist.LlmDataDistException">The call returned a failure status.</exception>
     /// <exception cref="global::System.ArgumentException">An argument breaks a rule of the reference; nothing reached the backend.</exception>
-    public async global::System.Threading.Tasks.ValueTask PullKvCacheAsync(global::LlmDataDist.CacheIndex srcCacheIndex, global::LlmDataDist.Cache dstCache, uint batchIndex = 0U, long size = -1L, global::LlmDataDist.KvCacheExtParam? extParam = null, global::System.Threading.CancellationToken cancellationToken = default)
+    public global::System.Threading.Tasks.ValueTask PullKvCacheAsync(global::LlmDataDist.CacheIndex srcCacheIndex, global::LlmDataDist.Cache dstCache, uint batchIndex = 0U, long size = -1L, global::LlmDataDist.KvCacheExtParam? extParam = null, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        global::System.ArgumentNullException.ThrowIfNull(srcCacheIndex);
-        global::System.ArgumentNullException.ThrowIfNull(dstCache);
-        extParam ??= new();
-        ValidatePullKvCache(new PullKvCacheArguments(srcCacheIndex, dstCache, batchIndex, size, extParam));
-        cancellationToken.ThrowIfCancellationRequested();
-        var call = _telemetry.Begin("PullKvCache");
-        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
-        global::LlmDataDist.LlmStatus status;
+        global::LlmDataDist.LlmCallTelemetry.LlmCall call;
+        long reasonCall;
+        global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
         try
         {
-            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            ThrowIfDisposed();
+            global::System.ArgumentNullException.ThrowIfNull(srcCacheIndex);
+            global::System.ArgumentNullException.ThrowIfNull(dstCache);
+            extParam ??= new();
+            ValidatePullKvCache(new PullKvCacheArguments(srcCacheIndex, dstCache, batchIndex, size, extParam));
+            cancellationToken.ThrowIfCancellationRequested();
+            call = _telemetry.Begin("PullKvCache");
+            var outerCall = global::LlmDataDist.LlmFailureReasons.Enter();
             try
             {
                 pending = _backend.PullKvCacheAsync(srcCacheIndex, dstCache, batchIndex, size, extParam, cancellationToken);
             }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
             finally
             {
-                global::LlmDataDist.LlmFailureReasons.Exit();
+                reasonCall = global::LlmDataDist.LlmFailureReasons.Exit(outerCall);
             }
 
-            status = await pending.ConfigureAwait(false);
+            if (pending.IsCompletedSuccessfully)
+            {
+                PullKvCacheEnd(pending.Result, call, reasonCall);
+                return default;
+            }
+        }
+        catch (global::System.Exception exception)
+        {
+            return global::System.Threading.Tasks.ValueTask.FromException(exception);
+        }
+
+        return PullKvCacheAwaitAsync(pending, call, reasonCall);
+    }
+
+    private async global::System.Threading.Tasks.ValueTask PullKvCacheAwaitAsync(global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        global::LlmDataDist.LlmStatus result;
+        try
+        {
+            result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
@@ -369,10 +571,15 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             throw;
         }
 
-        call.End(status);
-        if (status != global::LlmDataDist.LlmStatus.Success)
+        PullKvCacheEnd(result, call, reasonCall);
+    }
+
+    private void PullKvCacheEnd(global::LlmDataDist.LlmStatus result, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        call.End(result);
+        if (result != global::LlmDataDist.LlmStatus.Success)
         {
-            throw global::LlmDataDist.LlmDataDistException.Create(status, "PullKvCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+            throw global::LlmDataDist.LlmDataDistException.Create(result, "PullKvCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
         }
     }
 
@@ -387,32 +594,57 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     /// <returns>A task that completes when the call succeeded.</returns>
     /// <exception cref="global::LlmDataDist.LlmDataDistException">The call returned a failure status.</exception>
     /// <exception cref="global::System.ArgumentException">An argument breaks a rule of the reference; nothing reached the backend.</exception>
-    public async global::System.Threading.Tasks.ValueTask PullKvBlocksAsync(global::LlmDataDist.CacheIndex srcCacheIndex, global::LlmDataDist.Cache dstCache, global::System.Collections.Generic.IReadOnlyList<ulong> srcBlocks, global::System.Collections.Generic.IReadOnlyList<ulong> dstBlocks, global::LlmDataDist.KvCacheExtParam? extParam = null, global::System.Threading.CancellationToken cancellationToken = default)
+    public global::System.Threading.Tasks.ValueTask PullKvBlocksAsync(global::LlmDataDist.CacheIndex srcCacheIndex, global::LlmDataDist.Cache dstCache, global::System.Collections.Generic.IReadOnlyList<ulong> srcBlocks, global::System.Collections.Generic.IReadOnlyList<ulong> dstBlocks, global::LlmDataDist.KvCacheExtParam? extParam = null, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        global::System.ArgumentNullException.ThrowIfNull(srcCacheIndex);
-        global::System.ArgumentNullException.ThrowIfNull(dstCache);
-        global::System.ArgumentNullException.ThrowIfNull(srcBlocks);
-        global::System.ArgumentNullException.ThrowIfNull(dstBlocks);
-        extParam ??= new();
-        ValidatePullKvBlocks(new PullKvBlocksArguments(srcCacheIndex, dstCache, srcBlocks, dstBlocks, extParam));
-        cancellationToken.ThrowIfCancellationRequested();
-        var call = _telemetry.Begin("PullKvBlocks");
-        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
-        global::LlmDataDist.LlmStatus status;
+        global::LlmDataDist.LlmCallTelemetry.LlmCall call;
+        long reasonCall;
+        global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
         try
         {
-            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            ThrowIfDisposed();
+            global::System.ArgumentNullException.ThrowIfNull(srcCacheIndex);
+            global::System.ArgumentNullException.ThrowIfNull(dstCache);
+            global::System.ArgumentNullException.ThrowIfNull(srcBlocks);
+            global::System.ArgumentNullException.ThrowIfNull(dstBlocks);
+            extParam ??= new();
+            ValidatePullKvBlocks(new PullKvBlocksArguments(srcCacheIndex, dstCache, srcBlocks, dstBlocks, extParam));
+            cancellationToken.ThrowIfCancellationRequested();
+            call = _telemetry.Begin("PullKvBlocks");
+            var outerCall = global::LlmDataDist.LlmFailureReasons.Enter();
             try
             {
                 pending = _backend.PullKvBlocksAsync(srcCacheIndex, dstCache, srcBlocks, dstBlocks, extParam, cancellationToken);
             }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
             finally
             {
-                global::LlmDataDist.LlmFailureReasons.Exit();
+                reasonCall = global::LlmDataDist.LlmFailureReasons.Exit(outerCall);
             }
 
-            status = await pending.ConfigureAwait(false);
+            if (pending.IsCompletedSuccessfully)
+            {
+                PullKvBlocksEnd(pending.Result, call, reasonCall);
+                return default;
+            }
+        }
+        catch (global::System.Exception exception)
+        {
+            return global::System.Threading.Tasks.ValueTask.FromException(exception);
+        }
+
+        return PullKvBlocksAwaitAsync(pending, call, reasonCall);
+    }
+
+    private async global::System.Threading.Tasks.ValueTask PullKvBlocksAwaitAsync(global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        global::LlmDataDist.LlmStatus result;
+        try
+        {
+            result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
@@ -420,10 +652,15 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             throw;
         }
 
-        call.End(status);
-        if (status != global::LlmDataDist.LlmStatus.Success)
+        PullKvBlocksEnd(result, call, reasonCall);
+    }
+
+    private void PullKvBlocksEnd(global::LlmDataDist.LlmStatus result, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        call.End(result);
+        if (result != global::LlmDataDist.LlmStatus.Success)
         {
-            throw global::LlmDataDist.LlmDataDistException.Create(status, "PullKvBlocks", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+            throw global::LlmDataDist.LlmDataDistException.Create(result, "PullKvBlocks", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
         }
     }
 
@@ -439,29 +676,54 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     /// <returns>A task that completes when the call succeeded.</returns>
     /// <exception cref="global::LlmDataDist.LlmDataDistException">The call returned a failure status.</exception>
     /// <exception cref="global::System.ArgumentException">An argument breaks a rule of the reference; nothing reached the backend.</exception>
-    public async global::System.Threading.Tasks.ValueTask CopyKvCacheAsync(global::LlmDataDist.Cache srcCache, global::LlmDataDist.Cache dstCache, uint srcBatchIndex = 0U, uint dstBatchIndex = 0U, ulong offset = 0UL, long size = -1L, global::System.Threading.CancellationToken cancellationToken = default)
+    public global::System.Threading.Tasks.ValueTask CopyKvCacheAsync(global::LlmDataDist.Cache srcCache, global::LlmDataDist.Cache dstCache, uint srcBatchIndex = 0U, uint dstBatchIndex = 0U, ulong offset = 0UL, long size = -1L, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        global::System.ArgumentNullException.ThrowIfNull(srcCache);
-        global::System.ArgumentNullException.ThrowIfNull(dstCache);
-        ValidateCopyKvCache(new CopyKvCacheArguments(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size));
-        cancellationToken.ThrowIfCancellationRequested();
-        var call = _telemetry.Begin("CopyKvCache");
-        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
-        global::LlmDataDist.LlmStatus status;
+        global::LlmDataDist.LlmCallTelemetry.LlmCall call;
+        long reasonCall;
+        global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
         try
         {
-            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            ThrowIfDisposed();
+            global::System.ArgumentNullException.ThrowIfNull(srcCache);
+            global::System.ArgumentNullException.ThrowIfNull(dstCache);
+            ValidateCopyKvCache(new CopyKvCacheArguments(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size));
+            cancellationToken.ThrowIfCancellationRequested();
+            call = _telemetry.Begin("CopyKvCache");
+            var outerCall = global::LlmDataDist.LlmFailureReasons.Enter();
             try
             {
                 pending = _backend.CopyKvCacheAsync(srcCache, dstCache, srcBatchIndex, dstBatchIndex, offset, size, cancellationToken);
             }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
             finally
             {
-                global::LlmDataDist.LlmFailureReasons.Exit();
+                reasonCall = global::LlmDataDist.LlmFailureReasons.Exit(outerCall);
             }
 
-            status = await pending.ConfigureAwait(false);
+            if (pending.IsCompletedSuccessfully)
+            {
+                CopyKvCacheEnd(pending.Result, call, reasonCall);
+                return default;
+            }
+        }
+        catch (global::System.Exception exception)
+        {
+            return global::System.Threading.Tasks.ValueTask.FromException(exception);
+        }
+
+        return CopyKvCacheAwaitAsync(pending, call, reasonCall);
+    }
+
+    private async global::System.Threading.Tasks.ValueTask CopyKvCacheAwaitAsync(global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        global::LlmDataDist.LlmStatus result;
+        try
+        {
+            result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
@@ -469,10 +731,15 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             throw;
         }
 
-        call.End(status);
-        if (status != global::LlmDataDist.LlmStatus.Success)
+        CopyKvCacheEnd(result, call, reasonCall);
+    }
+
+    private void CopyKvCacheEnd(global::LlmDataDist.LlmStatus result, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        call.End(result);
+        if (result != global::LlmDataDist.LlmStatus.Success)
         {
-            throw global::LlmDataDist.LlmDataDistException.Create(status, "CopyKvCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+            throw global::LlmDataDist.LlmDataDistException.Create(result, "CopyKvCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
         }
     }
 
@@ -486,32 +753,57 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     /// <returns>A task that completes when the call succeeded.</returns>
     /// <exception cref="global::LlmDataDist.LlmDataDistException">The call returned a failure status.</exception>
     /// <exception cref="global::System.ArgumentException">An argument breaks a rule of the reference; nothing reached the backend.</exception>
-    public async global::System.Threading.Tasks.ValueTask CopyKvBlocksAsync(global::LlmDataDist.Cache srcCache, global::LlmDataDist.Cache dstCache, global::System.Collections.Generic.IReadOnlyList<ulong> srcBlocks, global::System.Collections.Generic.IReadOnlyList<global::System.Collections.Generic.IReadOnlyList<ulong>> dstBlocksList, global::System.Threading.CancellationToken cancellationToken = default)
+    public global::System.Threading.Tasks.ValueTask CopyKvBlocksAsync(global::LlmDataDist.Cache srcCache, global::LlmDataDist.Cache dstCache, global::System.Collections.Generic.IReadOnlyList<ulong> srcBlocks, global::System.Collections.Generic.IReadOnlyList<global::System.Collections.Generic.IReadOnlyList<ulong>> dstBlocksList, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        global::System.ArgumentNullException.ThrowIfNull(srcCache);
-        global::System.ArgumentNullException.ThrowIfNull(dstCache);
-        global::System.ArgumentNullException.ThrowIfNull(srcBlocks);
-        global::System.ArgumentNullException.ThrowIfNull(dstBlocksList);
-        global::LlmDataDist.LlmArguments.NoNullElements(dstBlocksList, nameof(dstBlocksList));
-        ValidateCopyKvBlocks(new CopyKvBlocksArguments(srcCache, dstCache, srcBlocks, dstBlocksList));
-        cancellationToken.ThrowIfCancellationRequested();
-        var call = _telemetry.Begin("CopyKvBlocks");
-        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
-        global::LlmDataDist.LlmStatus status;
+        global::LlmDataDist.LlmCallTelemetry.LlmCall call;
+        long reasonCall;
+        global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
         try
         {
-            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            ThrowIfDisposed();
+            global::System.ArgumentNullException.ThrowIfNull(srcCache);
+            global::System.ArgumentNullException.ThrowIfNull(dstCache);
+            global::System.ArgumentNullException.ThrowIfNull(srcBlocks);
+            global::System.ArgumentNullException.ThrowIfNull(dstBlocksList);
+            global::LlmDataDist.LlmArguments.NoNullElements(dstBlocksList, nameof(dstBlocksList));
+            ValidateCopyKvBlocks(new CopyKvBlocksArguments(srcCache, dstCache, srcBlocks, dstBlocksList));
+            cancellationToken.ThrowIfCancellationRequested();
+            call = _telemetry.Begin("CopyKvBlocks");
+            var outerCall = global::LlmDataDist.LlmFailureReasons.Enter();
             try
             {
                 pending = _backend.CopyKvBlocksAsync(srcCache, dstCache, srcBlocks, dstBlocksList, cancellationToken);
             }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
             finally
             {
-                global::LlmDataDist.LlmFailureReasons.Exit();
+                reasonCall = global::LlmDataDist.LlmFailureReasons.Exit(outerCall);
             }
 
-            status = await pending.ConfigureAwait(false);
+            if (pending.IsCompletedSuccessfully)
+            {
+                CopyKvBlocksEnd(pending.Result, call, reasonCall);
+                return default;
+            }
+        }
+        catch (global::System.Exception exception)
+        {
+            return global::System.Threading.Tasks.ValueTask.FromException(exception);
+        }
+
+        return CopyKvBlocksAwaitAsync(pending, call, reasonCall);
+    }
+
+    private async global::System.Threading.Tasks.ValueTask CopyKvBlocksAwaitAsync(global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        global::LlmDataDist.LlmStatus result;
+        try
+        {
+            result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
@@ -519,10 +811,15 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             throw;
         }
 
-        call.End(status);
-        if (status != global::LlmDataDist.LlmStatus.Success)
+        CopyKvBlocksEnd(result, call, reasonCall);
+    }
+
+    private void CopyKvBlocksEnd(global::LlmDataDist.LlmStatus result, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        call.End(result);
+        if (result != global::LlmDataDist.LlmStatus.Success)
         {
-            throw global::LlmDataDist.LlmDataDistException.Create(status, "CopyKvBlocks", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+            throw global::LlmDataDist.LlmDataDistException.Create(result, "CopyKvBlocks", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
         }
     }
 
@@ -537,30 +834,55 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     /// <returns>A task that completes when the call succeeded.</returns>
     /// <exception cref="global::LlmDataDist.LlmDataDistException">The call returned a failure status.</exception>
     /// <exception cref="global::System.ArgumentException">An argument breaks a rule of the reference; nothing reached the backend.</exception>
-    public async global::System.Threading.Tasks.ValueTask PushKvCacheAsync(global::LlmDataDist.Cache srcCache, global::LlmDataDist.CacheIndex dstCacheIndex, uint srcBatchIndex = 0U, long size = -1L, global::LlmDataDist.KvCacheExtParam? extParam = null, global::System.Threading.CancellationToken cancellationToken = default)
+    public global::System.Threading.Tasks.ValueTask PushKvCacheAsync(global::LlmDataDist.Cache srcCache, global::LlmDataDist.CacheIndex dstCacheIndex, uint srcBatchIndex = 0U, long size = -1L, global::LlmDataDist.KvCacheExtParam? extParam = null, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        global::System.ArgumentNullException.ThrowIfNull(srcCache);
-        global::System.ArgumentNullException.ThrowIfNull(dstCacheIndex);
-        extParam ??= new();
-        ValidatePushKvCache(new PushKvCacheArguments(srcCache, dstCacheIndex, srcBatchIndex, size, extParam));
-        cancellationToken.ThrowIfCancellationRequested();
-        var call = _telemetry.Begin("PushKvCache");
-        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
-        global::LlmDataDist.LlmStatus status;
+        global::LlmDataDist.LlmCallTelemetry.LlmCall call;
+        long reasonCall;
+        global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
         try
         {
-            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            ThrowIfDisposed();
+            global::System.ArgumentNullException.ThrowIfNull(srcCache);
+            global::System.ArgumentNullException.ThrowIfNull(dstCacheIndex);
+            extParam ??= new();
+            ValidatePushKvCache(new PushKvCacheArguments(srcCache, dstCacheIndex, srcBatchIndex, size, extParam));
+            cancellationToken.ThrowIfCancellationRequested();
+            call = _telemetry.Begin("PushKvCache");
+            var outerCall = global::LlmDataDist.LlmFailureReasons.Enter();
             try
             {
                 pending = _backend.PushKvCacheAsync(srcCache, dstCacheIndex, srcBatchIndex, size, extParam, cancellationToken);
             }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
             finally
             {
-                global::LlmDataDist.LlmFailureReasons.Exit();
+                reasonCall = global::LlmDataDist.LlmFailureReasons.Exit(outerCall);
             }
 
-            status = await pending.ConfigureAwait(false);
+            if (pending.IsCompletedSuccessfully)
+            {
+                PushKvCacheEnd(pending.Result, call, reasonCall);
+                return default;
+            }
+        }
+        catch (global::System.Exception exception)
+        {
+            return global::System.Threading.Tasks.ValueTask.FromException(exception);
+        }
+
+        return PushKvCacheAwaitAsync(pending, call, reasonCall);
+    }
+
+    private async global::System.Threading.Tasks.ValueTask PushKvCacheAwaitAsync(global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        global::LlmDataDist.LlmStatus result;
+        try
+        {
+            result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
@@ -568,10 +890,15 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             throw;
         }
 
-        call.End(status);
-        if (status != global::LlmDataDist.LlmStatus.Success)
+        PushKvCacheEnd(result, call, reasonCall);
+    }
+
+    private void PushKvCacheEnd(global::LlmDataDist.LlmStatus result, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        call.End(result);
+        if (result != global::LlmDataDist.LlmStatus.Success)
         {
-            throw global::LlmDataDist.LlmDataDistException.Create(status, "PushKvCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+            throw global::LlmDataDist.LlmDataDistException.Create(result, "PushKvCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
         }
     }
 
@@ -586,32 +913,57 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     /// <returns>A task that completes when the call succeeded.</returns>
     /// <exception cref="global::LlmDataDist.LlmDataDistException">The call returned a failure status.</exception>
     /// <exception cref="global::System.ArgumentException">An argument breaks a rule of the reference; nothing reached the backend.</exception>
-    public async global::System.Threading.Tasks.ValueTask PushKvBlocksAsync(global::LlmDataDist.Cache srcCache, global::LlmDataDist.CacheIndex dstCacheIndex, global::System.Collections.Generic.IReadOnlyList<ulong> srcBlocks, global::System.Collections.Generic.IReadOnlyList<ulong> dstBlocks, global::LlmDataDist.KvCacheExtParam? extParam = null, global::System.Threading.CancellationToken cancellationToken = default)
+    public global::System.Threading.Tasks.ValueTask PushKvBlocksAsync(global::LlmDataDist.Cache srcCache, global::LlmDataDist.CacheIndex dstCacheIndex, global::System.Collections.Generic.IReadOnlyList<ulong> srcBlocks, global::System.Collections.Generic.IReadOnlyList<ulong> dstBlocks, global::LlmDataDist.KvCacheExtParam? extParam = null, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        global::System.ArgumentNullException.ThrowIfNull(srcCache);
-        global::System.ArgumentNullException.ThrowIfNull(dstCacheIndex);
-        global::System.ArgumentNullException.ThrowIfNull(srcBlocks);
-        global::System.ArgumentNullException.ThrowIfNull(dstBlocks);
-        extParam ??= new();
-        ValidatePushKvBlocks(new PushKvBlocksArguments(srcCache, dstCacheIndex, srcBlocks, dstBlocks, extParam));
-        cancellationToken.ThrowIfCancellationRequested();
-        var call = _telemetry.Begin("PushKvBlocks");
-        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
-        global::LlmDataDist.LlmStatus status;
+        global::LlmDataDist.LlmCallTelemetry.LlmCall call;
+        long reasonCall;
+        global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
         try
         {
-            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            ThrowIfDisposed();
+            global::System.ArgumentNullException.ThrowIfNull(srcCache);
+            global::System.ArgumentNullException.ThrowIfNull(dstCacheIndex);
+            global::System.ArgumentNullException.ThrowIfNull(srcBlocks);
+            global::System.ArgumentNullException.ThrowIfNull(dstBlocks);
+            extParam ??= new();
+            ValidatePushKvBlocks(new PushKvBlocksArguments(srcCache, dstCacheIndex, srcBlocks, dstBlocks, extParam));
+            cancellationToken.ThrowIfCancellationRequested();
+            call = _telemetry.Begin("PushKvBlocks");
+            var outerCall = global::LlmDataDist.LlmFailureReasons.Enter();
             try
             {
                 pending = _backend.PushKvBlocksAsync(srcCache, dstCacheIndex, srcBlocks, dstBlocks, extParam, cancellationToken);
             }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
             finally
             {
-                global::LlmDataDist.LlmFailureReasons.Exit();
+                reasonCall = global::LlmDataDist.LlmFailureReasons.Exit(outerCall);
             }
 
-            status = await pending.ConfigureAwait(false);
+            if (pending.IsCompletedSuccessfully)
+            {
+                PushKvBlocksEnd(pending.Result, call, reasonCall);
+                return default;
+            }
+        }
+        catch (global::System.Exception exception)
+        {
+            return global::System.Threading.Tasks.ValueTask.FromException(exception);
+        }
+
+        return PushKvBlocksAwaitAsync(pending, call, reasonCall);
+    }
+
+    private async global::System.Threading.Tasks.ValueTask PushKvBlocksAwaitAsync(global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        global::LlmDataDist.LlmStatus result;
+        try
+        {
+            result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
@@ -619,10 +971,15 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             throw;
         }
 
-        call.End(status);
-        if (status != global::LlmDataDist.LlmStatus.Success)
+        PushKvBlocksEnd(result, call, reasonCall);
+    }
+
+    private void PushKvBlocksEnd(global::LlmDataDist.LlmStatus result, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        call.End(result);
+        if (result != global::LlmDataDist.LlmStatus.Success)
         {
-            throw global::LlmDataDist.LlmDataDistException.Create(status, "PushKvBlocks", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+            throw global::LlmDataDist.LlmDataDistException.Create(result, "PushKvBlocks", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
         }
     }
 
@@ -635,29 +992,53 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     /// <returns>id given to the registered cache</returns>
     /// <exception cref="global::LlmDataDist.LlmDataDistException">The call returned a failure status.</exception>
     /// <exception cref="global::System.ArgumentException">An argument breaks a rule of the reference; nothing reached the backend.</exception>
-    public async global::System.Threading.Tasks.ValueTask<long> RegisterKvCacheAsync(global::LlmDataDist.CacheDesc cacheDesc, global::System.Collections.Generic.IReadOnlyList<ulong> addrs, global::LlmDataDist.RegisterCfg cfg, global::System.Threading.CancellationToken cancellationToken = default)
+    public global::System.Threading.Tasks.ValueTask<long> RegisterKvCacheAsync(global::LlmDataDist.CacheDesc cacheDesc, global::System.Collections.Generic.IReadOnlyList<ulong> addrs, global::LlmDataDist.RegisterCfg cfg, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        global::System.ArgumentNullException.ThrowIfNull(cacheDesc);
-        global::System.ArgumentNullException.ThrowIfNull(addrs);
-        global::System.ArgumentNullException.ThrowIfNull(cfg);
-        ValidateRegisterKvCache(new RegisterKvCacheArguments(cacheDesc, addrs, cfg));
-        cancellationToken.ThrowIfCancellationRequested();
-        var call = _telemetry.Begin("RegisterKvCache");
-        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
-        global::LlmDataDist.RegisterKvCacheResult result;
+        global::LlmDataDist.LlmCallTelemetry.LlmCall call;
+        long reasonCall;
+        global::System.Threading.Tasks.ValueTask<global::LlmDataDist.RegisterKvCacheResult> pending;
         try
         {
-            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.RegisterKvCacheResult> pending;
+            ThrowIfDisposed();
+            global::System.ArgumentNullException.ThrowIfNull(cacheDesc);
+            global::System.ArgumentNullException.ThrowIfNull(addrs);
+            global::System.ArgumentNullException.ThrowIfNull(cfg);
+            ValidateRegisterKvCache(new RegisterKvCacheArguments(cacheDesc, addrs, cfg));
+            cancellationToken.ThrowIfCancellationRequested();
+            call = _telemetry.Begin("RegisterKvCache");
+            var outerCall = global::LlmDataDist.LlmFailureReasons.Enter();
             try
             {
                 pending = _backend.RegisterKvCacheAsync(cacheDesc, addrs, cfg, cancellationToken);
             }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
             finally
             {
-                global::LlmDataDist.LlmFailureReasons.Exit();
+                reasonCall = global::LlmDataDist.LlmFailureReasons.Exit(outerCall);
             }
 
+            if (pending.IsCompletedSuccessfully)
+            {
+                return new global::System.Threading.Tasks.ValueTask<long>(RegisterKvCacheEnd(pending.Result, call, reasonCall));
+            }
+        }
+        catch (global::System.Exception exception)
+        {
+            return global::System.Threading.Tasks.ValueTask.FromException<long>(exception);
+        }
+
+        return RegisterKvCacheAwaitAsync(pending, call, reasonCall);
+    }
+
+    private async global::System.Threading.Tasks.ValueTask<long> RegisterKvCacheAwaitAsync(global::System.Threading.Tasks.ValueTask<global::LlmDataDist.RegisterKvCacheResult> pending, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        global::LlmDataDist.RegisterKvCacheResult result;
+        try
+        {
             result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
@@ -666,6 +1047,11 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             throw;
         }
 
+        return RegisterKvCacheEnd(result, call, reasonCall);
+    }
+
+    private long RegisterKvCacheEnd(global::LlmDataDist.RegisterKvCacheResult result, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
         call.End(result.Status);
         if (result.Status != global::LlmDataDist.LlmStatus.Success)
         {
@@ -681,27 +1067,52 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
     /// <returns>A task that completes when the call succeeded.</returns>
     /// <exception cref="global::LlmDataDist.LlmDataDistException">The call returned a failure status.</exception>
     /// <exception cref="global::System.ArgumentException">An argument breaks a rule of the reference; nothing reached the backend.</exception>
-    public async global::System.Threading.Tasks.ValueTask UnregisterKvCacheAsync(long cacheId, global::System.Threading.CancellationToken cancellationToken = default)
+    public global::System.Threading.Tasks.ValueTask UnregisterKvCacheAsync(long cacheId, global::System.Threading.CancellationToken cancellationToken = default)
     {
-        ThrowIfDisposed();
-        ValidateUnregisterKvCache(new UnregisterKvCacheArguments(cacheId));
-        cancellationToken.ThrowIfCancellationRequested();
-        var call = _telemetry.Begin("UnregisterKvCache");
-        var reasonCall = global::LlmDataDist.LlmFailureReasons.Enter();
-        global::LlmDataDist.LlmStatus status;
+        global::LlmDataDist.LlmCallTelemetry.LlmCall call;
+        long reasonCall;
+        global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
         try
         {
-            global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending;
+            ThrowIfDisposed();
+            ValidateUnregisterKvCache(new UnregisterKvCacheArguments(cacheId));
+            cancellationToken.ThrowIfCancellationRequested();
+            call = _telemetry.Begin("UnregisterKvCache");
+            var outerCall = global::LlmDataDist.LlmFailureReasons.Enter();
             try
             {
                 pending = _backend.UnregisterKvCacheAsync(cacheId, cancellationToken);
             }
+            catch (global::System.Exception exception)
+            {
+                call.Fail(exception);
+                throw;
+            }
             finally
             {
-                global::LlmDataDist.LlmFailureReasons.Exit();
+                reasonCall = global::LlmDataDist.LlmFailureReasons.Exit(outerCall);
             }
 
-            status = await pending.ConfigureAwait(false);
+            if (pending.IsCompletedSuccessfully)
+            {
+                UnregisterKvCacheEnd(pending.Result, call, reasonCall);
+                return default;
+            }
+        }
+        catch (global::System.Exception exception)
+        {
+            return global::System.Threading.Tasks.ValueTask.FromException(exception);
+        }
+
+        return UnregisterKvCacheAwaitAsync(pending, call, reasonCall);
+    }
+
+    private async global::System.Threading.Tasks.ValueTask UnregisterKvCacheAwaitAsync(global::System.Threading.Tasks.ValueTask<global::LlmDataDist.LlmStatus> pending, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        global::LlmDataDist.LlmStatus result;
+        try
+        {
+            result = await pending.ConfigureAwait(false);
         }
         catch (global::System.Exception exception)
         {
@@ -709,10 +1120,15 @@ public sealed partial class LlmDataDistClient : global::System.IAsyncDisposable
             throw;
         }
 
-        call.End(status);
-        if (status != global::LlmDataDist.LlmStatus.Success)
+        UnregisterKvCacheEnd(result, call, reasonCall);
+    }
+
+    private void UnregisterKvCacheEnd(global::LlmDataDist.LlmStatus result, global::LlmDataDist.LlmCallTelemetry.LlmCall call, long reasonCall)
+    {
+        call.End(result);
+        if (result != global::LlmDataDist.LlmStatus.Success)
         {
-            throw global::LlmDataDist.LlmDataDistException.Create(status, "UnregisterKvCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
+            throw global::LlmDataDist.LlmDataDistException.Create(result, "UnregisterKvCache", null, global::LlmDataDist.LlmFailureReasons.Take(_backend, reasonCall));
         }
     }
 

@@ -8,7 +8,8 @@ using LlmDataDist.Simulator.Semantics;
 
 const ulong PromptId = 1, DecoderId = 2;
 var promptEndpoint = new IPEndPoint(IPAddress.Parse("10.0.0.1"), 26000);
-var toPrompt = new ClusterInfo { RemoteClusterId = PromptId, LocalIpInfos = [new IpInfo("10.0.0.2", 0)], RemoteIpInfos = [new IpInfo("10.0.0.1", 26000)] };
+// The prompt's listen endpoint doubles as the remote entry of the decoder's cluster description.
+var toPrompt = new ClusterInfo { RemoteClusterId = PromptId, RemoteRoleType = LlmRole.Prompt, LocalIpInfos = [new IpInfo("10.0.0.2", 0)], RemoteIpInfos = [promptEndpoint] };
 var desc = new CacheDesc(CachePlacement.Device, 2, DataType.Int32, [8, 16]); // 2 tensors, 8 rows of 64 bytes
 const int RowBytes = 64, TensorBytes = 8 * RowBytes;
 

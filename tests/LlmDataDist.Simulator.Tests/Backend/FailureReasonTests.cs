@@ -11,7 +11,7 @@ namespace LlmDataDist.Simulator.Tests.Backend;
 public sealed class FailureReasonTests
 {
     private static readonly IPEndPoint PromptEndpoint = IPEndPoint.Parse("10.0.0.1:26000");
-    private static readonly ClusterInfo ToPrompt = new(1, 0, [new IpInfo("10.0.0.2", 0)], [new IpInfo("10.0.0.1", 26000)]);
+    private static readonly ClusterInfo ToPrompt = new(1, LlmRole.Prompt, [new IpInfo("10.0.0.2", 0)], [new IpInfo("10.0.0.1", 26000)]);
     private static readonly CacheDesc Small = new(CachePlacement.Device, 2, DataType.Int8, [8, 64]);
 
     public static TheoryData<string> Cases => [.. Scenarios.Keys];
@@ -37,9 +37,9 @@ public sealed class FailureReasonTests
         ["allocate more than the pool"] = (LlmStatus.DeviceOutOfMemory, "of the",
             async s => await s.Decoder.AllocateCacheAsync(new CacheDesc(CachePlacement.Device, 2, DataType.Int8, [1 << 20, 1 << 12]))),
         ["link more than 16 clusters at once"] = (LlmStatus.ClusterNumExceedLimit, "17 clusters > 16 per call",
-            async s => await s.Decoder.LinkLlmClustersAsync([.. Enumerable.Range(10, 17).Select(i => new ClusterInfo((ulong)i, 0, [new IpInfo("10.0.0.2", 0)], [new IpInfo("10.0.1.1", 26000)]))])),
+            async s => await s.Decoder.LinkLlmClustersAsync([.. Enumerable.Range(10, 17).Select(i => new ClusterInfo((ulong)i, LlmRole.Prompt, [new IpInfo("10.0.0.2", 0)], [new IpInfo("10.0.1.1", 26000)]))])),
         ["link to an endpoint nobody listens on"] = (LlmStatus.LinkFailed, "did not link and were rolled back",
-            async s => await s.Decoder.LinkLlmClustersAsync([new ClusterInfo(7, 0, [new IpInfo("10.0.0.2", 0)], [new IpInfo("10.0.9.9", 26000)])])),
+            async s => await s.Decoder.LinkLlmClustersAsync([new ClusterInfo(7, LlmRole.Prompt, [new IpInfo("10.0.0.2", 0)], [new IpInfo("10.0.9.9", 26000)])])),
     };
 
     [Theory]
