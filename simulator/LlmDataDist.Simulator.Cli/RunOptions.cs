@@ -54,6 +54,10 @@ internal sealed class RunOptions
 
     public Option<bool> NoQuarantine { get; } = new("--no-quarantine") { Description = "free a timed-out pull's decoder blocks at once (the naive scheduler) instead of after the link's teardown" };
 
+    public Option<string?> Transfer { get; } = Choice("--transfer", "transfer mode (pull-blocks)", [.. ScenarioLoader.Modes.Keys]);
+
+    public Option<int?> LayersPerCall { get; } = Number<int>("--layers-per-call", "layers per transfer call, layer-wise (0: every layer in one call)", "must be a whole number 0..1000", v => v is >= 0 and <= 1000);
+
     public Option<string?> Out { get; } = OutOption("where summary.json, transfers.csv, trace.json, plots and report.html go (artifacts/scenario)");
 
     public Option<bool> NoFiles { get; } = new("--no-files") { Description = "write nothing; print the summary only" };
@@ -67,7 +71,7 @@ internal sealed class RunOptions
     public IEnumerable<Option> All =>
     [
         Scenario, Seed, Topology, Servers, Prompts, Decoders, Profile, Model, Rate, Requests, DurationMs, PromptTokens, OutputTokens, Blocks,
-        Retries, Chaos, Calibration, Bytes, LateLanding, NoQuarantine, RecoveryDelayMs, Out, NoFiles, MaxMemoryMb, MaxWallS, MaxTraceEvents,
+        Retries, Chaos, Calibration, Bytes, LateLanding, NoQuarantine, RecoveryDelayMs, Transfer, LayersPerCall, Out, NoFiles, MaxMemoryMb, MaxWallS, MaxTraceEvents,
     ];
 
     public void AddTo(Command command)
@@ -110,6 +114,8 @@ internal sealed class RunOptions
         if (r.GetValue(LateLanding)) { f.Faults.LateLanding = true; }
         if (r.GetValue(NoQuarantine)) { f.Transfer.Quarantine = false; }
         if (r.GetValue(RecoveryDelayMs) is { } recoveryDelay) { f.Transfer.RecoveryDelayMs = recoveryDelay; }
+        if (r.GetValue(Transfer) is { } transfer) { f.Transfer.Mode = transfer; }
+        if (r.GetValue(LayersPerCall) is { } layersPerCall) { f.Transfer.LayersPerCall = layersPerCall; }
     }
 
     public Limits LimitsOf(ParseResult r) => new(

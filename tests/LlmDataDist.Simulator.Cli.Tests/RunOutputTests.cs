@@ -152,6 +152,26 @@ public sealed class RunOutputTests : IDisposable
         Assert.Contains("bytes verified / corrupted", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("ce", "push-blocks", 0)]
+    [InlineData("hx", "pull-cache", 1)]
+    [InlineData("ce", "push-cache", 1)]
+    public void Every_transfer_mode_runs_from_the_command_line_and_its_bytes_are_verified(string profile, string mode, int layersPerCall)
+    {
+        var (code, output, error) = _cli.Run("run", "--profile", profile, "--transfer", mode, "--layers-per-call", layersPerCall.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--model", "tiny", "--bytes", "--prompt-tokens", "128", "--requests", "12", "--out", _cli.PathOf("run"));
+        Assert.True(code == 0, error);
+        var csv = File.ReadAllLines(Path.Combine(_cli.PathOf("run"), "transfers.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(12, csv.Count);
+        Assert.All(csv, c => Assert.Equal("yes", c[14]));
+        // summary.json keeps the mode, so replay runs the same transfers and finds the same hash.
+        var transfer = JsonDocument.Parse(File.ReadAllText(Path.Combine(_cli.PathOf("run"), "summary.json"))).RootElement.GetProperty("scenario").GetProperty("transfer");
+        Assert.Equal(mode, transfer.GetProperty("mode").GetString());
+        Assert.Equal(layersPerCall, transfer.GetProperty("layersPerCall").GetInt32());
+        Assert.Equal(0, _cli.Run("replay", _cli.PathOf("run")).Code);
+        Assert.Contains("bytes verified / corrupted", output, StringComparison.Ordinal);
+    }
+
     private static string RepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

@@ -82,8 +82,11 @@ internal sealed class ModelSection
 [Description("How KV moves from prompt to decoder.")]
 internal sealed class TransferSection
 {
-    [Description("pull-blocks: the decoder pulls the request's blocks with PullKvBlocks (the only mode so far).")]
+    [Description("pull-blocks: the decoder pulls the request's blocks (PullKvBlocks); push-blocks: the prompt pushes them (PushKvBlocks); pull-cache / push-cache: the pool holds one cache row per request, as long as the longest prompt, moved with PullKvCache (the request's blocks) / PushKvCache (the whole row). Every mode runs on CE and HX.")]
     public string Mode { get; set; } = "pull-blocks";
+
+    [Description("Layers moved by one transfer call (KvCacheExtParam layer ranges, one call per group in layer order, as a decoder that overlaps transfer with compute does); 0 moves every layer in one call.")]
+    public int LayersPerCall { get; set; }
 
     [Description("Pulls retried after the documented recovery of a broken link (force unlink both sides, link again).")]
     public int Retries { get; set; } = 1;

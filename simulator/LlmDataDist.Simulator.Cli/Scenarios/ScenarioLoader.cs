@@ -155,9 +155,15 @@ internal static class ScenarioLoader
         }
 
         var model = ResolveModel(file.Model, Fail);
-        if (file.Transfer.Mode != "pull-blocks")
+        var mode = ParseMode(file.Transfer.Mode);
+        if (mode is null)
         {
-            Fail("$.transfer.mode", $"must be pull-blocks (got '{file.Transfer.Mode}'; push and whole-cache modes are not built yet)");
+            Fail("$.transfer.mode", $"must be one of {string.Join(", ", Modes.Keys)} (got '{file.Transfer.Mode}')");
+        }
+
+        if (model is not null && file.Transfer.LayersPerCall is var perCall && (perCall < 0 || perCall > model.Layers))
+        {
+            Fail("$.transfer.layersPerCall", $"must be 0 (every layer in one call) .. {model.Layers} (the layers of {model.Name}) (got {perCall})");
         }
 
         if (file.Transfer.Retries is < 0 or > 10)
@@ -217,6 +223,16 @@ internal static class ScenarioLoader
             Fail("$.decode.msPerToken", $"must be 0..100000 ms (got {Got(file.Decode.MsPerToken)})");
         }
 
+        if (model is not null && mode is TransferMode.PullCache or TransferMode.PushCache && trace is { Count: > 0 } && file.Transfer.PoolBlocks >= 1)
+        {
+            // One cache row per request, as long as the longest prompt of the trace.
+            var row = model.BlocksFor(trace.Max(r => r.PromptTokens));
+            if (row > file.Transfer.PoolBlocks)
+            {
+                Fail("$.transfer.poolBlocks", $"{file.Transfer.Mode}: a cache row for the trace's longest prompt needs {row} blocks of {model.BlockTokens} tokens: raise poolBlocks (--blocks) to at least {row}");
+            }
+        }
+
         if (model is not null && file.Transfer.PoolBlocks >= 1 && file.Prefill.TokensMean >= 1 && trace is null)
         {
             var largest = model.BlocksFor((file.Prefill.TokensMean * 3 / 2) + 1);
@@ -256,8 +272,23 @@ internal static class ScenarioLoader
             LatencyModel: latencyModel,
             LateLanding: file.Faults.LateLanding,
             Quarantine: file.Transfer.Quarantine,
-            RecoveryDelayNs: (long)Math.Round(file.Transfer.RecoveryDelayMs * SimTime.NsPerMs));
+            RecoveryDelayNs: (long)Math.Round(file.Transfer.RecoveryDelayMs * SimTime.NsPerMs))
+        {
+            Transfer = mode!.Value,
+            LayersPerCall = file.Transfer.LayersPerCall,
+        };
     }
+
+    /// <summary>The transfer modes by their scenario-file (and --transfer) name.</summary>
+    public static IReadOnlyDictionary<string, TransferMode> Modes { get; } = new Dictionary<string, TransferMode>
+    {
+        ["pull-blocks"] = TransferMode.PullBlocks,
+        ["push-blocks"] = TransferMode.PushBlocks,
+        ["pull-cache"] = TransferMode.PullCache,
+        ["push-cache"] = TransferMode.PushCache,
+    };
+
+    private static TransferMode? ParseMode(string? name) => name is not null && Modes.TryGetValue(name, out var mode) ? mode : null;
 
     /// <summary>A latency model fitted to a calibration CSV; problems go to <paramref name="fail"/> under <paramref name="jsonPath"/>.</summary>
     public static LatencyModel? FitCalibration(string path, string jsonPath, Action<string, string> fail)

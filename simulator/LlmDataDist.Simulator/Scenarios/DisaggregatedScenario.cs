@@ -7,7 +7,8 @@ namespace LlmDataDist.Simulator.Scenarios;
 /// <summary>
 /// Runs a <see cref="ScenarioSpec"/> in a fresh <see cref="SimulatedWorld"/>, through the typed client as a serving
 /// system would use it: every instance initializes, decoders link to every prompt, requests are prefilled, their KV
-/// blocks pulled with PullKvBlocks, and held while decoding. A pull that breaks its link triggers the documented
+/// moved as <see cref="ScenarioSpec.Transfer"/> says (blocks or a cache row, pulled or pushed, optionally one call per
+/// group of layers), and held while decoding. A pull that breaks its link triggers the documented
 /// recovery (force unlink on both sides, link again). Same spec, same result, bit for bit.
 /// </summary>
 public sealed class DisaggregatedScenario : IDisposable
@@ -32,6 +33,8 @@ public sealed class DisaggregatedScenario : IDisposable
     private string[,] _linkClass = new string[0, 0];
     private LinkPair[,] _pairs = new LinkPair[0, 0];
     private int _inFlight;
+    // A pool slot is one block, or in the whole-cache modes one row of RowBlocks blocks.
+    private readonly int _slotBlocks;
     private int _pullsInFlight;
     private long _promptBlocksUsed;
     private long _decoderBlocksUsed;
@@ -83,6 +86,16 @@ public sealed class DisaggregatedScenario : IDisposable
         _world = new SimulatedWorld(spec.Seed, topology, faults, new SimulationOptions(MetadataOnly: spec.MetadataOnly, KeepTraceEvents: keepTraceEvents));
         _fabric = new SimulatedFabric(_world, spec.Profile, devicePoolBytesDefault: long.MaxValue / 4);
         _random = _world.Random.Fork();
+        _slotBlocks = spec.WholeCache ? spec.RowBlocks : 1;
+        if (spec.WholeCache && spec.BlocksPerInstance < _slotBlocks)
+        {
+            throw new ArgumentException($"a cache row of {_slotBlocks} blocks (the longest prompt) does not fit a pool of {spec.BlocksPerInstance} blocks", nameof(spec));
+        }
+
+        if (spec.LayersPerCall < 0 || spec.LayersPerCall > spec.KvModel.Layers)
+        {
+            throw new ArgumentException($"layers per call must be 0..{spec.KvModel.Layers} (got {spec.LayersPerCall})", nameof(spec));
+        }
         _world.Network.LinkStateChanged += (link, up) =>
         {
             _linkDowns += up ? 0 : 1;
@@ -236,7 +249,7 @@ public sealed class DisaggregatedScenario : IDisposable
 
         // Blocks still waiting for a teardown at the end cost capacity until the end.
         var stillQuarantined = _pairs.Cast<LinkPair>().SelectMany(p => p.Quarantined).ToList();
-        _quarantineBlockNs += stillQuarantined.Sum(h => (_world.NowNs - h.QuarantinedSinceNs) * h.Blocks.Length);
+        _quarantineBlockNs += stillQuarantined.Sum(h => (_world.NowNs - h.QuarantinedSinceNs) * h.Blocks.Length * _slotBlocks);
         return new ScenarioResult(_spec, [.. _records.OrderBy(r => r.Id)], _world.NowNs, _world.Trace.HashHex, _world.Trace.Count, _relinks, _world.Faults.ToString())
         {
             RequestCount = _requestCount,
@@ -246,7 +259,7 @@ public sealed class DisaggregatedScenario : IDisposable
             BlocksQuarantined = _blocksQuarantined,
             QuarantinePeakBlocks = _quarantinePeak,
             QuarantineBlockNs = _quarantineBlockNs,
-            QuarantinedAtEnd = stillQuarantined.Sum(h => (long)h.Blocks.Length),
+            QuarantinedAtEnd = stillQuarantined.Sum(h => (long)h.Blocks.Length * _slotBlocks),
         };
     }
 
@@ -292,7 +305,7 @@ public sealed class DisaggregatedScenario : IDisposable
         foreach (var instance in _prompts.Concat(_decoders))
         {
             instance.Pool = await PoolAsync(instance).ConfigureAwait(true);
-            for (var b = _spec.BlocksPerInstance - 1; b >= 0; b--)
+            for (var b = (_spec.BlocksPerInstance / _slotBlocks) - 1; b >= 0; b--)
             {
                 instance.FreeBlocks.Push((ulong)b);
             }
@@ -356,7 +369,7 @@ public sealed class DisaggregatedScenario : IDisposable
 
     private async Task<Cache> PoolAsync(Instance instance)
     {
-        var desc = _spec.KvModel.PoolDesc(_spec.BlocksPerInstance);
+        var desc = _spec.KvModel.PoolDesc(_spec.BlocksPerInstance / _slotBlocks, _slotBlocks);
         var bytes = desc.Shape[0] * desc.Shape[1];
         string TooBig() => string.Create(CultureInfo.InvariantCulture,
             $"npu{instance.Npu} cannot hold the KV pool ({desc.NumTensors} tensors x {bytes} bytes) in {PoolAllocationAttempts} attempts: lower the pool's blocks; faults: {_world.Faults}");
@@ -440,33 +453,34 @@ public sealed class DisaggregatedScenario : IDisposable
             new(id, prompt.Index, decoder, tokens, blocks, bytes, arrival, start, end, outcome, verified,
                 decoder < 0 ? "-" : _linkClass[prompt.Index, decoder], attempts);
 
-        if (prompt.FreeBlocks.Count < blocks)
+        var slots = _spec.WholeCache ? 1 : blocks;
+        if (prompt.FreeBlocks.Count < slots)
         {
             Report(Record("dropped: prompt KV pool full"));
             return;
         }
 
         _inFlight++;
-        var srcBlocks = Take(prompt, blocks);
+        var srcBlocks = Take(prompt, slots);
         try
         {
             // Prefill: one request at a time per prompt instance, in arrival order.
             var prefillStart = Math.Max(_world.NowNs, prompt.BusyUntilNs);
             prompt.BusyUntilNs = prefillStart + (tokens * _spec.PrefillNsPerToken);
             await _world.Loop.Delay(prompt.BusyUntilNs - _world.NowNs).ConfigureAwait(true);
-            WritePattern(prompt, srcBlocks, id);
+            WritePattern(prompt, BlocksOf(srcBlocks, blocks), id);
 
             // Round robin over decoders, shifted by one every max(P, D) requests: prompts and decoders stay balanced and
             // every decoder pulls from every prompt over all P x D links (with P = D a plain id % D would pair prompt i
             // with decoder i only). A decoder's pool is then shared by links that break and links that do not.
             var decoder = _decoders[(id + (id / Math.Max(_prompts.Count, _decoders.Count))) % _decoders.Count];
-            if (decoder.FreeBlocks.Count < blocks)
+            if (decoder.FreeBlocks.Count < slots)
             {
                 Report(Record("dropped: decoder KV pool full", decoder.Index));
                 return;
             }
 
-            var held = new DecoderBlocks(decoder, Take(decoder, blocks));
+            var held = new DecoderBlocks(decoder, Take(decoder, slots));
             var start = _world.NowNs;
             _observer?.OnPullsInFlight(start, ++_pullsInFlight);
             var outcome = "not attempted";
@@ -475,18 +489,18 @@ public sealed class DisaggregatedScenario : IDisposable
             {
                 if (held.Released)
                 {
-                    if (decoder.FreeBlocks.Count < blocks)
+                    if (decoder.FreeBlocks.Count < slots)
                     {
                         outcome = "dropped: decoder KV pool full";
                         break;
                     }
 
-                    (held.Blocks, held.Released) = (Take(decoder, blocks), false);
+                    (held.Blocks, held.Released) = (Take(decoder, slots), false);
                 }
 
                 attempts++;
                 _retries += attempts > 1 ? 1 : 0;
-                (outcome, var relinked) = await PullAsync(decoder, prompt, srcBlocks, held).ConfigureAwait(true);
+                (outcome, var relinked) = await PullAsync(decoder, prompt, srcBlocks, held, blocks).ConfigureAwait(true);
                 if (!relinked)
                 {
                     break; // delivered, or a failure that a new link does not cure
@@ -495,7 +509,7 @@ public sealed class DisaggregatedScenario : IDisposable
 
             var end = _world.NowNs;
             _observer?.OnPullsInFlight(end, --_pullsInFlight);
-            bool? verified = outcome == "ok" && !_spec.MetadataOnly ? Matches(prompt, srcBlocks, decoder, held.Blocks) : null;
+            bool? verified = outcome == "ok" && !_spec.MetadataOnly ? Matches(prompt, BlocksOf(srcBlocks, blocks), decoder, BlocksOf(held.Blocks, blocks)) : null;
             var record = Record(outcome, decoder.Index, start, end, verified, attempts);
             if (verified is null)
             {
@@ -516,7 +530,7 @@ public sealed class DisaggregatedScenario : IDisposable
             if (verified is not null)
             {
                 // Served with its own KV to the end: a late landing into reused blocks shows up here, not at the pull.
-                Report(record with { Verified = verified.Value && StillHolds(id, pulledFrom, decoder, held.Blocks) });
+                Report(record with { Verified = verified.Value && StillHolds(id, BlocksOf(pulledFrom, blocks), decoder, BlocksOf(held.Blocks, blocks)) });
             }
 
             Release(held);
@@ -529,7 +543,7 @@ public sealed class DisaggregatedScenario : IDisposable
     }
 
     /// <returns>"ok" or the failure's status, and whether the link was rebuilt (so a retry may succeed).</returns>
-    private async Task<(string Outcome, bool Relinked)> PullAsync(Instance decoder, Instance prompt, ulong[] srcBlocks, DecoderBlocks held)
+    private async Task<(string Outcome, bool Relinked)> PullAsync(Instance decoder, Instance prompt, ulong[] srcBlocks, DecoderBlocks held, int blocks)
     {
         var pair = _pairs[prompt.Index, decoder.Index];
         if (pair.Recovery is { } pending)
@@ -541,7 +555,7 @@ public sealed class DisaggregatedScenario : IDisposable
         var counted = true;
         try
         {
-            await decoder.Client.PullKvBlocksAsync(new CacheIndex(prompt.ClusterId, prompt.Pool.CacheId, 0), decoder.Pool, srcBlocks, held.Blocks).ConfigureAwait(true);
+            await TransferAsync(decoder, prompt, srcBlocks, held.Blocks, blocks).ConfigureAwait(true);
             return ("ok", false);
         }
         catch (LlmDataDistException ex)
@@ -567,6 +581,57 @@ public sealed class DisaggregatedScenario : IDisposable
         {
             pair.InFlight -= counted ? 1 : 0;
         }
+    }
+
+    /// <summary>Moves one request's KV in the spec's mode: its slots are blocks, or one cache row in the whole-cache
+    /// modes; with layers per call, one call per group of layers, in layer order (a failure stops the rest).</summary>
+    private async Task TransferAsync(Instance decoder, Instance prompt, ulong[] srcSlots, ulong[] dstSlots, int blocks)
+    {
+        var layers = _spec.KvModel.Layers;
+        var perCall = _spec.LayersPerCall == 0 ? layers : _spec.LayersPerCall;
+        for (var first = 0; first < layers; first += perCall)
+        {
+            // Default ranges (all layers, tensors paired i to i) when one call moves everything.
+            var ext = perCall == layers
+                ? null
+                : new KvCacheExtParam(new LayerRange(first, Math.Min(layers, first + perCall) - 1), new LayerRange(first, Math.Min(layers, first + perCall) - 1), KvModel.TensorsPerLayer);
+            var source = new CacheIndex(prompt.ClusterId, prompt.Pool.CacheId, _spec.Transfer == TransferMode.PullCache ? (uint)srcSlots[0] : 0);
+            var destination = new CacheIndex(decoder.ClusterId, decoder.Pool.CacheId, _spec.Transfer == TransferMode.PushCache ? (uint)dstSlots[0] : 0);
+            switch (_spec.Transfer)
+            {
+                case TransferMode.PushBlocks:
+                    await prompt.Client.PushKvBlocksAsync(prompt.Pool, destination, srcSlots, dstSlots, ext).ConfigureAwait(true);
+                    break;
+                case TransferMode.PullCache:
+                    // A pull of a row moves only the request's blocks; a push always moves the whole row (size must be -1).
+                    await decoder.Client.PullKvCacheAsync(source, decoder.Pool, (uint)dstSlots[0], blocks * _spec.KvModel.BlockBytes, ext).ConfigureAwait(true);
+                    break;
+                case TransferMode.PushCache:
+                    await prompt.Client.PushKvCacheAsync(prompt.Pool, destination, (uint)srcSlots[0], -1, ext).ConfigureAwait(true);
+                    break;
+                default:
+                    await decoder.Client.PullKvBlocksAsync(source, decoder.Pool, srcSlots, dstSlots, ext).ConfigureAwait(true);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The blocks a request's slots cover: the slots themselves, or the first blocks of its cache row.</summary>
+    private ulong[] BlocksOf(ulong[] slots, int blocks)
+    {
+        if (_slotBlocks == 1 || slots.Length == 0)
+        {
+            return slots;
+        }
+
+        var row = slots[0] * (ulong)_slotBlocks;
+        var covered = new ulong[blocks];
+        for (var i = 0; i < blocks; i++)
+        {
+            covered[i] = row + (ulong)i;
+        }
+
+        return covered;
     }
 
     /// <summary>One recovery per broken link at a time: the pulls still on it finish (they time out too), then the
@@ -646,8 +711,8 @@ public sealed class DisaggregatedScenario : IDisposable
         held.AwaitingTeardown = pair;
         held.QuarantinedSinceNs = _world.NowNs;
         pair.Quarantined.Add(held);
-        _blocksQuarantined += held.Blocks.Length;
-        _quarantinedNow += held.Blocks.Length;
+        _blocksQuarantined += held.Blocks.Length * _slotBlocks;
+        _quarantinedNow += held.Blocks.Length * _slotBlocks;
         _quarantinePeak = Math.Max(_quarantinePeak, _quarantinedNow);
     }
 
@@ -656,8 +721,8 @@ public sealed class DisaggregatedScenario : IDisposable
     {
         foreach (var held in pair.Quarantined)
         {
-            _quarantineBlockNs += (_world.NowNs - held.QuarantinedSinceNs) * held.Blocks.Length;
-            _quarantinedNow -= held.Blocks.Length;
+            _quarantineBlockNs += (_world.NowNs - held.QuarantinedSinceNs) * held.Blocks.Length * _slotBlocks;
+            _quarantinedNow -= held.Blocks.Length * _slotBlocks;
             held.AwaitingTeardown = null;
             if (held.Parked)
             {
@@ -693,7 +758,7 @@ public sealed class DisaggregatedScenario : IDisposable
             taken[i] = instance.FreeBlocks.Pop();
         }
 
-        PoolChanged(instance, blocks);
+        PoolChanged(instance, blocks * _slotBlocks);
         return taken;
     }
 
@@ -704,7 +769,7 @@ public sealed class DisaggregatedScenario : IDisposable
             instance.FreeBlocks.Push(blocks[i]);
         }
 
-        PoolChanged(instance, -blocks.Length);
+        PoolChanged(instance, -blocks.Length * _slotBlocks);
     }
 
     private void PoolChanged(Instance instance, int delta)

@@ -28,7 +28,10 @@ public sealed record KvModel(string Name, int Layers, int BytesPerTokenPerTensor
     public static IReadOnlyList<KvModel> Presets { get; } = [Dense8B, DeepSeekR1Mla, Glm5, Tiny];
 
     /// <summary>Tensors per cache: K and V per layer.</summary>
-    public int Tensors => Layers * 2;
+    public int Tensors => Layers * TensorsPerLayer;
+
+    /// <summary>Tensors of one layer (K and V): the KvCacheExtParam tensor count per layer.</summary>
+    public const byte TensorsPerLayer = 2;
 
     /// <summary>Bytes of one block of one tensor.</summary>
     public long BlockBytes => (long)BlockTokens * BytesPerTokenPerTensor;
@@ -41,6 +44,13 @@ public sealed record KvModel(string Name, int Layers, int BytesPerTokenPerTensor
     /// <summary>The paged cache description of a pool of blocks: int8 so that one element is one byte.</summary>
     /// <param name="blocks">Blocks in the pool.</param>
     /// <returns>The description.</returns>
-    public CacheDesc PoolDesc(int blocks) =>
-        new() { NumTensors = (uint)Tensors, DataType = DataType.Int8, Shape = [blocks, BlockBytes] };
+    public CacheDesc PoolDesc(int blocks) => PoolDesc(blocks, 1);
+
+    /// <summary>The cache description of a pool of rows of <paramref name="blocksPerRow"/> blocks each (one row per
+    /// request in the whole-cache modes): the same bytes per block, addressed by row.</summary>
+    /// <param name="rows">Rows in the pool.</param>
+    /// <param name="blocksPerRow">Blocks in one row.</param>
+    /// <returns>The description.</returns>
+    public CacheDesc PoolDesc(int rows, int blocksPerRow) =>
+        new() { NumTensors = (uint)Tensors, DataType = DataType.Int8, Shape = [rows, BlockBytes * blocksPerRow] };
 }

@@ -66,9 +66,23 @@ public sealed record ScenarioSpec(
     /// <summary>The model, defaulting to <see cref="KvModel.Dense8B"/>.</summary>
     public KvModel KvModel => Model ?? KvModel.Dense8B;
 
+    /// <summary>How KV moves from prompt to decoder (default: the decoder pulls blocks).</summary>
+    public TransferMode Transfer { get; init; } = TransferMode.PullBlocks;
+
+    /// <summary>Layers moved by one transfer call (KvCacheExtParam layer ranges, one call per group in layer order, as a
+    /// decoder that overlaps transfer with compute does); 0 moves every layer in one call.</summary>
+    public int LayersPerCall { get; init; }
+
+    /// <summary>Whether the pool is laid out as one cache row per request (whole-cache modes).</summary>
+    public bool WholeCache => Transfer is TransferMode.PullCache or TransferMode.PushCache;
+
+    /// <summary>Blocks of one cache row in the whole-cache modes: room for the longest prompt the arrivals can bring.</summary>
+    public int RowBlocks => KvModel.BlocksFor(ArrivalTrace is { Count: > 0 } trace ? trace.Max(r => r.PromptTokens) : (PromptTokensMean * 3 / 2) + 1);
+
     /// <summary>Readable one-line form, for reports and replay.</summary>
     /// <returns>The text.</returns>
     public override string ToString() =>
         $"{Prompts}P{Decoders}D on {Servers}x{TopologyKind.ToUpperInvariant()} {Profile} model={KvModel.Name} rate={RequestsPerSecond}/s prompt~{PromptTokensMean} out~{OutputTokensMean} " +
-        $"duration={SimTime.Format(DurationNs)} seed={Seed}{(ChaosSeed is { } c ? $" chaos={c}" : string.Empty)}{(Faults is { Script.Count: > 0 } f ? $" faults={f.Script.Count}" : string.Empty)}{(MetadataOnly ? " metadata-only" : " bytes")}{(LateLanding ? " late-landing" : string.Empty)}{(Quarantine ? string.Empty : " no-quarantine")}";
+        $"duration={SimTime.Format(DurationNs)} seed={Seed}{(ChaosSeed is { } c ? $" chaos={c}" : string.Empty)}{(Faults is { Script.Count: > 0 } f ? $" faults={f.Script.Count}" : string.Empty)}{(MetadataOnly ? " metadata-only" : " bytes")}{(LateLanding ? " late-landing" : string.Empty)}{(Quarantine ? string.Empty : " no-quarantine")}" +
+        $"{(Transfer == TransferMode.PullBlocks ? string.Empty : $" {Transfer}")}{(LayersPerCall > 0 ? $" layers/call={LayersPerCall}" : string.Empty)}";
 }

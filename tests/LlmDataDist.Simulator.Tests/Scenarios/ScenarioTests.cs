@@ -47,6 +47,47 @@ public class ScenarioTests
         Assert.Equal(0, result.Corrupted);
     }
 
+    public static TheoryData<EngineProfile, TransferMode, int> Modes()
+    {
+        var data = new TheoryData<EngineProfile, TransferMode, int>();
+        foreach (var profile in new[] { EngineProfile.CE, EngineProfile.HX })
+        {
+            foreach (var mode in Enum.GetValues<TransferMode>())
+            {
+                data.Add(profile, mode, 0);
+                data.Add(profile, mode, 1);
+            }
+        }
+
+        return data;
+    }
+
+    // Every mode on both engines (the reference lets a single-device Prompt push on CE over its server-side link record
+    // and any side transfer on HX), whole and one layer per call: each request delivered with its own bytes.
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void Every_transfer_mode_delivers_every_request_with_its_bytes_on_both_engines(EngineProfile profile, TransferMode mode, int layersPerCall)
+    {
+        var spec = Short with { Model = KvModel.Tiny, MetadataOnly = false, Profile = profile, Prompts = 2, Decoders = 2, PromptTokensMean = 256, Transfer = mode, LayersPerCall = layersPerCall };
+        var result = Run(spec);
+        Assert.True(result.Requests.Count >= 3, $"{result.Requests.Count} requests");
+        Assert.Equal(result.Requests.Count, result.Succeeded);
+        Assert.Equal(result.Succeeded, result.Verified);
+        Assert.Equal(0, result.Corrupted);
+    }
+
+    [Fact]
+    public void Each_mode_moves_kv_its_own_way_and_layer_wise_makes_a_call_per_layer_group()
+    {
+        var spec = Short with { Model = KvModel.Tiny, PromptTokensMean = 256 };
+        var hashes = Enum.GetValues<TransferMode>().Select(mode => Run(spec with { Transfer = mode }).TraceHash).ToList();
+        Assert.Equal(hashes.Count, hashes.Distinct().Count());
+        var whole = Run(spec with { Transfer = TransferMode.PushBlocks });
+        var perLayer = Run(spec with { Transfer = TransferMode.PushBlocks, LayersPerCall = 1 });
+        Assert.Equal(whole.Requests.Count, perLayer.Requests.Count);
+        Assert.True(perLayer.TraceEvents > whole.TraceEvents, $"{perLayer.TraceEvents} trace events per layer vs {whole.TraceEvents} whole");
+    }
+
     [Theory]
     [InlineData(1UL)]
     [InlineData(7UL)]
