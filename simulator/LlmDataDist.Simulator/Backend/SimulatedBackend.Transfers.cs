@@ -339,7 +339,7 @@ public sealed partial class SimulatedBackend
             }, s, cancellationToken).ConfigureAwait(false);
             if (layerStatus != LlmStatus.Success || Ended(me))
             {
-                return Ended(me) ? LlmStatus.Failed : layerStatus;
+                return Ended(me) ? Why(LlmStatus.Failed, EndedReason) : layerStatus;
             }
         }
 
@@ -367,12 +367,12 @@ public sealed partial class SimulatedBackend
             // CE pulls over a client record only (the device function answers FAILED for a server-side one).
             if (forPull && !record.IsClient)
             {
-                return LlmStatus.Failed;
+                return Why(LlmStatus.Failed, $"CE pulls over a client link only; instance {ClusterId} is the server of its link to cluster {record.PeerClusterId}");
             }
         }
         else if (record.Unlinking)
         {
-            return LlmStatus.NotYetLink; // HX: the record is marked destroyed by a running unlink (§10)
+            return Why(LlmStatus.NotYetLink, $"the link to cluster {record.PeerClusterId} is being unlinked"); // HX: the record is marked destroyed by a running unlink (§10)
         }
 
         return LlmStatus.Success;
@@ -390,7 +390,7 @@ public sealed partial class SimulatedBackend
         var answer = request == TransferStatus.Completed ? await ControlMessageAsync(record.Peer, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false) : request;
         if (!IsInitialized)
         {
-            return LlmStatus.Failed; // this instance went down during the read; the caller ends the call
+            return Why(LlmStatus.Failed, EndedReason); // this instance went down during the read; the caller ends the call
         }
 
         if (answer != TransferStatus.Completed || record.IsHalfOpen)
@@ -398,7 +398,7 @@ public sealed partial class SimulatedBackend
             // Like a lost data transfer, a lost table read breaks the link until it is rebuilt (§6.5).
             await DelayUntilAsync(deadlineNs, cancellationToken).ConfigureAwait(false);
             record.Fault = LlmStatus.Timeout;
-            return LlmStatus.Timeout;
+            return Why(LlmStatus.Timeout, $"reading cluster {record.PeerClusterId}'s cache table {(record.IsHalfOpen ? "found the link half-open" : $"failed ({answer})")} within {SyncWaitText}; the link stays broken until relinked");
         }
 
         record.Snapshot = [.. record.Peer._caches.Keys];
@@ -416,7 +416,7 @@ public sealed partial class SimulatedBackend
         var me = _incarnation;
         if (record.Fault is not null || record.IsHalfOpen)
         {
-            return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
+            return await FaultedAsync(me, record, deadline, record.IsHalfOpen ? "the peer dropped its side (half-open)" : "an earlier transfer broke it", cancellationToken).ConfigureAwait(false);
         }
 
         // CE takes its locks per device request (each layer of a push is one); HX once per call.
@@ -424,7 +424,7 @@ public sealed partial class SimulatedBackend
         var locked = await TakeTransferLocksAsync(record, pull, deadline, requestLocks ?? callLocks, cancellationToken).ConfigureAwait(false);
         if (Ended(me))
         {
-            return LlmStatus.Failed;
+            return Why(LlmStatus.Failed, EndedReason);
         }
 
         if (locked != LlmStatus.Success)
@@ -435,13 +435,15 @@ public sealed partial class SimulatedBackend
         if (!Holds(record) || record.Unlinking)
         {
             // Unlinked while this transfer waited for the link: CE sees the unlink (LINK_BUSY), HX a destroyed record.
-            return Profile == EngineProfile.CE && Holds(record) ? LlmStatus.LinkBusy : LlmStatus.NotYetLink;
+            return Profile == EngineProfile.CE && Holds(record)
+                ? Why(LlmStatus.LinkBusy, $"the link to cluster {record.PeerClusterId} is being unlinked")
+                : Why(LlmStatus.NotYetLink, $"the link to cluster {record.PeerClusterId} was unlinked while the transfer waited for it");
         }
 
         if (DeviceSilent([Npu!.Value, record.Peer.Npu ?? Npu!.Value]))
         {
             TraceFault("DeviceUnresponsive", pull ? "pull" : "push");
-            return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
+            return await FaultedAsync(me, record, deadline, "a device did not answer (fault plan)", cancellationToken).ConfigureAwait(false);
         }
 
         record.Transfers++;
@@ -451,7 +453,7 @@ public sealed partial class SimulatedBackend
             (var status, var remote, segments) = await plan(deadline).ConfigureAwait(false);
             if (Ended(me))
             {
-                return LlmStatus.Failed;
+                return Why(LlmStatus.Failed, EndedReason);
             }
 
             if (status != LlmStatus.Success)
@@ -461,7 +463,7 @@ public sealed partial class SimulatedBackend
 
             if (record.IsHalfOpen)
             {
-                return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false); // the peer went down
+                return await FaultedAsync(me, record, deadline, "the peer went down", cancellationToken).ConfigureAwait(false); // the peer went down
             }
 
             var (source, destination) = pull ? (remote!, local) : (local, remote!);
@@ -474,14 +476,14 @@ public sealed partial class SimulatedBackend
                 pull ? TransferDirection.Pull : TransferDirection.Push, deadline, cancellationToken).ConfigureAwait(false);
             if (Ended(me))
             {
-                return LlmStatus.Failed; // nothing is written: this side's memory is gone
+                return Why(LlmStatus.Failed, EndedReason); // nothing is written: this side's memory is gone
             }
 
             if (record.IsHalfOpen && outcome.Status != TransferStatus.Canceled)
             {
                 // The peer finalized or crashed while the bytes moved: its memory is gone, and the engine hears nothing
                 // until its wait expires (§6.2 half-open).
-                return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
+                return await FaultedAsync(me, record, deadline, "the peer went down while the bytes moved", cancellationToken).ConfigureAwait(false);
             }
 
             switch (outcome.Status)
@@ -490,16 +492,17 @@ public sealed partial class SimulatedBackend
                     // The stream reports a runtime error: HX returns the raw ACL code unchanged (§2); CE's status filter
                     // turns any code outside its whitelist into FAILED. Nothing is written; the link is unchanged.
                     TraceFault("TransferError", code.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                    return Profile == EngineProfile.CE ? LlmStatus.Failed : (LlmStatus)code;
+                    return Why(Profile == EngineProfile.CE ? LlmStatus.Failed : (LlmStatus)code,
+                        $"the stream reported runtime error {code} (fault plan){(Profile == EngineProfile.CE ? "; CE reports codes outside its whitelist as FAILED" : "")}; nothing was written");
                 case TransferStatus.Completed:
                     return Copy(source, destination, segments!);
                 case TransferStatus.Canceled:
                     cancellationToken.ThrowIfCancellationRequested();
-                    return LlmStatus.Failed;
+                    return Why(LlmStatus.Failed, "the transfer was canceled");
                 default:
                     // Timed out, or the path went down: the engine sees nothing until its wait expires.
                     ArmLateLanding(pull, record, source, destination, segments!, deadline);
-                    return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
+                    return await FaultedAsync(me, record, deadline, $"the transfer ended {outcome.Status}", cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -524,16 +527,16 @@ public sealed partial class SimulatedBackend
     }
 
     /// <summary>A transfer over a faulted or half-open link: the engine's timeout after the full wait, and the link stays faulted.</summary>
-    private async Task<LlmStatus> FaultedAsync(long me, LinkRecord record, long deadline, CancellationToken cancellationToken)
+    private async Task<LlmStatus> FaultedAsync(long me, LinkRecord record, long deadline, string cause, CancellationToken cancellationToken)
     {
         await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
         if (Ended(me))
         {
-            return LlmStatus.Failed;
+            return Why(LlmStatus.Failed, EndedReason);
         }
 
         record.Fault ??= TimeoutStatus;
-        return record.Fault.Value;
+        return Why(record.Fault.Value, $"the link to cluster {record.PeerClusterId} is broken ({cause}); the engine waited {SyncWaitText}; unlink and link again");
     }
 
     /// <summary>Descriptors the engine sends: runs where source and destination both advance contiguously merge into one.</summary>
@@ -568,7 +571,7 @@ public sealed partial class SimulatedBackend
             if (!Fits(s.SourceOffset + s.Bytes, sourceLengths, sources, source, s.SourceTensor)
                 || !Fits(s.DestinationOffset + s.Bytes, destinationLengths, destinations, destination, s.DestinationTensor))
             {
-                return LlmStatus.ParamInvalid; // UB→sim: registered memory that no longer resolves
+                return Why(LlmStatus.ParamInvalid, "a block lies outside registered memory that no longer resolves"); // UB→sim: registered memory that no longer resolves
             }
         }
 
