@@ -118,7 +118,8 @@ public sealed partial class SimulatedBackend
             // CE's device checks the destination span; HX also wants divisibility and equal range lengths locally.
             if (dstFirst + dstCount > d.Desc.NumTensors || (!ce && (d.Desc.NumTensors % ext.TensorNumPerLayer != 0 || srcCount != dstCount)))
             {
-                return LlmStatus.ParamInvalid;
+                return Why(LlmStatus.ParamInvalid, $"dst layer range covers tensors {dstFirst}..{dstFirst + dstCount - 1} of {d.Desc.NumTensors}"
+                    + (ce ? "" : $", {ext.TensorNumPerLayer} tensors per layer, {srcCount} src vs {dstCount} dst tensors"));
             }
         }
 
@@ -144,7 +145,7 @@ public sealed partial class SimulatedBackend
 
             if (!peer._caches.TryGetValue(src.CacheId, out var s) || (!ce && !record.Snapshot!.Contains(src.CacheId)))
             {
-                return (LlmStatus.KvCacheNotExist, null, null);
+                return (Why(LlmStatus.KvCacheNotExist, $"remote cache {src.CacheId} does not exist on cluster {peer.ClusterId}{(ce ? "" : " (or was registered after the link's first transfer read its table)")}"), null, null);
             }
 
             var pairs = LayerSelection.PullPairs(ext, s.Desc.NumTensors, d.Desc.NumTensors);
@@ -153,12 +154,12 @@ public sealed partial class SimulatedBackend
                 // CE reports a remote row out of range as a missing cache (§9.11 step 9); HX does not check (UB→sim).
                 if (src.BatchIndex >= s.Geometry.Rows)
                 {
-                    return (ce ? LlmStatus.KvCacheNotExist : LlmStatus.ParamInvalid, null, null);
+                    return (Why(ce ? LlmStatus.KvCacheNotExist : LlmStatus.ParamInvalid, $"src batch index {src.BatchIndex} ≥ {s.Geometry.Rows} rows of remote cache {src.CacheId}"), null, null);
                 }
 
                 if (n > s.Geometry.Stride || pairs is null)
                 {
-                    return (LlmStatus.ParamInvalid, null, null);
+                    return (Why(LlmStatus.ParamInvalid, pairs is null ? $"the layer ranges do not pair remote cache {src.CacheId}'s {s.Desc.NumTensors} tensors with the local {d.Desc.NumTensors}" : $"size {n} > remote row of {s.Geometry.Stride} bytes"), null, null);
                 }
 
                 var rowSegments = RentSegments(pairs.Count);
@@ -173,7 +174,9 @@ public sealed partial class SimulatedBackend
             var (srcBlocks, dstBlocks) = blocks.Value;
             if (pairs is null || srcBlocks.Any(b => b >= (ulong)s.Geometry.Rows) || s.Geometry.Stride != d.Geometry.Stride)
             {
-                return (LlmStatus.ParamInvalid, null, null);
+                return (Why(LlmStatus.ParamInvalid, pairs is null ? $"the layer ranges do not pair remote cache {src.CacheId}'s {s.Desc.NumTensors} tensors with the local {d.Desc.NumTensors}"
+                    : s.Geometry.Stride != d.Geometry.Stride ? $"remote block of {s.Geometry.Stride} bytes ≠ local block of {d.Geometry.Stride} bytes"
+                    : $"src block {srcBlocks.First(b => b >= (ulong)s.Geometry.Rows)} ≥ {s.Geometry.Rows} blocks of remote cache {src.CacheId}"), null, null);
             }
 
             // Filled in place (blocks x tensors entries, block-major), not added one by one.
@@ -230,24 +233,26 @@ public sealed partial class SimulatedBackend
         var ce = Profile == EngineProfile.CE;
         if (!IsInitialized)
         {
-            return LlmStatus.Failed;
+            return Why(LlmStatus.Failed, $"instance {ClusterId} is not initialized");
         }
 
         // One budget for the whole call: a multi-layer push does not get a fresh wait per layer (§7, §12.10).
         var callDeadline = CallDeadlineNs();
         if (srcCache.CacheDesc.Placement != CachePlacement.Device)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, "push sends device caches only (Placement must be Device)");
         }
 
         if (blocks is { } lists ? lists.Src.Count == 0 || lists.Src.Count != lists.Dst.Count || dst.BatchIndex != 0 : size != -1)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, blocks is { } bl
+                ? bl.Src.Count == 0 ? "no blocks to push" : bl.Src.Count != bl.Dst.Count ? $"{bl.Src.Count} src blocks but {bl.Dst.Count} dst blocks" : $"dst batch index {dst.BatchIndex} must be 0 for blocks"
+                : $"size {size} must be -1 for a push");
         }
 
         if (!LayerSelection.IsValid(ext, push: true) || (ext.SrcLayerRange.IsAll && srcCache.CacheDesc.NumTensors == 0))
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, $"the layer ranges (src {ext.SrcLayerRange}, dst {ext.DstLayerRange}, {ext.TensorNumPerLayer} tensors per layer) break the push rules");
         }
 
         var n = ext.TensorNumPerLayer;
@@ -258,24 +263,24 @@ public sealed partial class SimulatedBackend
         {
             if (ce && _npus.Count > 1)
             {
-                return LlmStatus.FeatureNotEnabled;
+                return Why(LlmStatus.FeatureNotEnabled, $"CE push needs one device per instance; instance {ClusterId} has {_npus.Count}");
             }
 
             if (ce && Role != LlmRole.Prompt)
             {
-                return LlmStatus.ParamInvalid;
+                return Why(LlmStatus.ParamInvalid, $"CE pushes only from a Prompt; this instance is a {Role}");
             }
 
             if (!_caches.TryGetValue(srcCache.CacheId, out var s))
             {
-                return LlmStatus.KvCacheNotExist;
+                return Why(LlmStatus.KvCacheNotExist, $"local cache {srcCache.CacheId} does not exist on cluster {ClusterId}");
             }
 
             var srcRows = s.Geometry.Rows;
             if (ce && (srcBatch >= srcRows || srcLayer >= s.Geometry.Layers(n) || dstLayer >= s.Geometry.Layers(n)
                 || s.Desc.NumTensors % n != 0 || (blocks is { } b && b.Src.Any(x => x >= (ulong)srcRows))))
             {
-                return LlmStatus.ParamInvalid;
+                return Why(LlmStatus.ParamInvalid, $"src batch {srcBatch} of {srcRows} rows, layers {srcLayer}→{dstLayer} of {s.Geometry.Layers(n)}, {s.Desc.NumTensors} tensors by {n} per layer, or a src block ≥ {srcRows}: out of range");
             }
 
             var record = _links.GetValueOrDefault(dst.ClusterId);
@@ -299,14 +304,14 @@ public sealed partial class SimulatedBackend
 
                 if (!peer._caches.TryGetValue(dst.CacheId, out var d) || (!ce && !record.Snapshot!.Contains(dst.CacheId)))
                 {
-                    return (LlmStatus.KvCacheNotExist, null, null);
+                    return (Why(LlmStatus.KvCacheNotExist, $"remote cache {dst.CacheId} does not exist on cluster {peer.ClusterId}{(ce ? "" : " (or was registered after the link's first transfer read its table)")}"), null, null);
                 }
 
                 var dstRows = d.Geometry.Rows;
                 if (blocks is null && dst.BatchIndex >= dstRows)
                 {
                     // CE's remote side calls an out-of-range row a missing cache; HX calls it invalid.
-                    return (ce ? LlmStatus.KvCacheNotExist : LlmStatus.ParamInvalid, null, null);
+                    return (Why(ce ? LlmStatus.KvCacheNotExist : LlmStatus.ParamInvalid, $"dst batch index {dst.BatchIndex} ≥ {dstRows} rows of remote cache {dst.CacheId}"), null, null);
                 }
 
                 if (dstLayer >= d.Geometry.Layers(n) || (ce && d.Desc.NumTensors % n != 0)
@@ -315,7 +320,7 @@ public sealed partial class SimulatedBackend
                     || s.Geometry.Stride > d.Geometry.Stride
                     || (blocks is { } bb && (bb.Dst.Any(x => x >= (ulong)dstRows) || s.Geometry.Stride != d.Geometry.Stride)))
                 {
-                    return (LlmStatus.ParamInvalid, null, null);
+                    return (Why(LlmStatus.ParamInvalid, $"push of layer {srcLayer}→{dstLayer} does not fit remote cache {dst.CacheId} ({d.Geometry.Layers(n)} layers, {dstRows} rows of {d.Geometry.Stride} bytes; local rows of {s.Geometry.Stride} bytes)"), null, null);
                 }
 
                 var segments = RentSegments(0);
