@@ -16,7 +16,11 @@ public sealed class FaultReasonWalkTests
     /// <summary>After the set-up (link, warm-up pull), every fault window below opens here.</summary>
     private const long T0 = 1000 * Ms;
 
-    private sealed record Case(EngineProfile Profile, FaultPlan Plan, bool Link, LlmStatus Status, string Reason, Func<FaultScenario, LlmDataDistClient, Task> Call);
+    private sealed record Case(EngineProfile Profile, FaultPlan Plan, bool Link, LlmStatus Status, string Reason, Func<FaultScenario, LlmDataDistClient, Task> Call)
+    {
+        /// <summary>Whether the set-up pulls once first (HX then has the peer's cache table).</summary>
+        public bool WarmUp { get; init; } = true;
+    }
 
     private static Task PullAsync(FaultScenario s, LlmDataDistClient decoder) =>
         decoder.PullKvCacheAsync(new CacheIndex(PromptId, s.Source.CacheId, 2), s.Destination, 5).AsTask();
@@ -31,6 +35,8 @@ public sealed class FaultReasonWalkTests
             LlmStatus.WaitProcTimeout, $"the link to cluster {PromptId} is broken (the transfer ended TimedOut); the engine waited llm.SyncKvCacheWaitTime {SyncWaitMs} ms", PullAsync),
         ["HX pull over a downed link: TIMEOUT"] = new(EngineProfile.HX, FaultPlan.Scripted(new LinkDownFault($"npu{DecoderNpu}.roce.rx", T0)), true,
             LlmStatus.Timeout, $"the link to cluster {PromptId} is broken (the transfer ended TimedOut); the engine waited llm.SyncKvCacheWaitTime {SyncWaitMs} ms", PullAsync),
+        ["HX first pull cannot read the peer's cache table: TIMEOUT"] = new(EngineProfile.HX, FaultPlan.Scripted(new LinkDownFault($"npu{DecoderNpu}.roce.rx", T0)), true,
+            LlmStatus.Timeout, $"reading cluster {PromptId}'s cache table failed (TimedOut) within llm.SyncKvCacheWaitTime {SyncWaitMs} ms", PullAsync) { WarmUp = false },
         ["CE pull while a device is silent: WAIT_PROC_TIMEOUT"] = new(EngineProfile.CE, FaultPlan.Scripted(new DeviceUnresponsiveFault(PromptNpu, T0)), true,
             LlmStatus.WaitProcTimeout, "a device did not answer (fault plan)", PullAsync),
         ["HX pull while a device is silent: TIMEOUT"] = new(EngineProfile.HX, FaultPlan.Scripted(new DeviceUnresponsiveFault(PromptNpu, T0)), true,
@@ -109,7 +115,7 @@ public sealed class FaultReasonWalkTests
         LlmDataDistException? error = null;
         s.Run(async s =>
         {
-            await s.SetUpAsync(link: c.Link);
+            await s.SetUpAsync(link: c.Link, warmUp: c.WarmUp);
             await s.DelayUntilAsync(T0);
             error = await Assert.ThrowsAnyAsync<LlmDataDistException>(() => c.Call(s, s.Client(s.Decoder)));
         });
