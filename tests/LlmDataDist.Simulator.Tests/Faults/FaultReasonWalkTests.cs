@@ -83,6 +83,23 @@ public sealed class FaultReasonWalkTests
                     await Assert.ThrowsAnyAsync<LlmDataDistException>(() => pull);
                 }
             }),
+        ["HX pull while the link is being unlinked: NOT_YET_LINK"] = new(EngineProfile.HX, FaultPlan.Scripted(new LinkDownFault($"npu{DecoderNpu}.roce.rx", T0)), true,
+            LlmStatus.NotYetLink, $"the link to cluster {PromptId} is being unlinked", async (s, d) =>
+            {
+                var stalled = PullAsync(s, d);
+                await s.DelayUntilAsync(T0 + (10 * Ms));
+                var unlink = UnlinkAsync(d, force: true); // waits for the stalled pull, the record marked destroyed
+                await s.DelayUntilAsync(T0 + (20 * Ms));
+                try
+                {
+                    await PullAsync(s, d);
+                }
+                finally
+                {
+                    await Assert.ThrowsAnyAsync<LlmDataDistException>(() => stalled);
+                    await unlink;
+                }
+            }),
         ["CE link while another link runs: PROCESSING_LINK"] = new(EngineProfile.CE, FaultPlan.Scripted(new DeviceUnresponsiveFault(DecoderNpu, T0)), false,
             LlmStatus.ProcessingLink, $"another link or unlink is running on instance {DecoderId}", async (s, d) =>
             {
