@@ -41,7 +41,7 @@ public sealed partial class SimulatedBackend
         var status = CacheGeometry.TryCreate(desc, Sizing.Device, checkRank: true, out var geometry);
         if (status != LlmStatus.Success)
         {
-            return Fail(status);
+            return Fail(Why(status, $"the descriptor (shape [{string.Join(", ", desc.Shape)}], {desc.NumTensors} tensors) gives no valid cache geometry"));
         }
 
         var perTensor = RoundUp(geometry.TensorBytes, MemorySpace.AlignmentBytes);
@@ -65,7 +65,7 @@ public sealed partial class SimulatedBackend
                         perSpace.Key.FreeAll([.. perSpace]);
                     }
 
-                    return Fail(LlmStatus.DeviceOutOfMemory);
+                    return Fail(Why(LlmStatus.DeviceOutOfMemory, $"device memory allocation failed ({result.Status}); partial allocations were released"));
                 }
 
                 owned.Add(result.Buffer!);
@@ -104,7 +104,7 @@ public sealed partial class SimulatedBackend
         {
             if (!_caches.Remove(cacheId, out var cache))
             {
-                return LlmStatus.KvCacheNotExist; // freed by an earlier request while this one queued
+                return Why(LlmStatus.KvCacheNotExist, $"cache {cacheId} was freed by an earlier request while this one queued"); // freed by an earlier request while this one queued
             }
 
             Release(cache);
@@ -126,25 +126,26 @@ public sealed partial class SimulatedBackend
         RegisterKvCacheResult Fail(LlmStatus status) => new(status, 0);
         if (Profile == EngineProfile.CE)
         {
-            return Fail(LlmStatus.FeatureNotEnabled);
+            return Fail(Why(LlmStatus.FeatureNotEnabled, "RegisterKvCache is HX only; CE allocates with AllocateCache"));
         }
 
         if (!IsInitialized)
         {
-            return Fail(LlmStatus.Failed);
+            return Fail(Why(LlmStatus.Failed, $"instance {ClusterId} is not initialized"));
         }
 
         if (addrs.Count == 0 || addrs.Count != desc.NumTensors || addrs.Contains(0UL)
             || desc.Shape.Count == 0 || desc.Shape.Count >= CacheGeometry.RankLimit)
         {
-            return Fail(LlmStatus.ParamInvalid);
+            return Fail(Why(LlmStatus.ParamInvalid, addrs.Count != desc.NumTensors || addrs.Count == 0 ? $"{addrs.Count} addresses for {desc.NumTensors} tensors"
+                : addrs.Contains(0UL) ? "an address is 0" : $"shape rank {desc.Shape.Count} must be 1..{CacheGeometry.RankLimit - 1}"));
         }
 
         var id = _nextCacheId++;
         var status = CacheGeometry.TryCreate(desc, Sizing.Host, checkRank: true, out var geometry);
         if (status != LlmStatus.Success)
         {
-            return Fail(status);
+            return Fail(Why(status, $"the descriptor (shape [{string.Join(", ", desc.Shape)}], {desc.NumTensors} tensors) gives no valid cache geometry"));
         }
 
         // Registration with the transfer engine needs real memory behind every tensor (unconfirmed status: the
@@ -153,7 +154,7 @@ public sealed partial class SimulatedBackend
         {
             if (!_fabric.Memory.TryResolve(address, geometry.TensorBytes, out _))
             {
-                return Fail(LlmStatus.ParamInvalid);
+                return Fail(Why(LlmStatus.ParamInvalid, $"address 0x{address:x} does not hold {geometry.TensorBytes} bytes of allocated memory"));
             }
         }
 
@@ -161,7 +162,7 @@ public sealed partial class SimulatedBackend
         if (tableBytes > CacheTableBytesMax)
         {
             // The engine leaves the cache half-registered (effect unconfirmed); the simulator leaves it out.
-            return Fail(LlmStatus.ParamInvalid);
+            return Fail(Why(LlmStatus.ParamInvalid, $"the cache table would take {tableBytes} bytes > {CacheTableBytesMax}"));
         }
 
         _caches.Add(id, new SimulatedCache(id, desc, geometry, addrs.ToArray(), []));
@@ -174,12 +175,12 @@ public sealed partial class SimulatedBackend
         Enter();
         if (Profile == EngineProfile.CE)
         {
-            return Done(LlmStatus.FeatureNotEnabled);
+            return Done(Why(LlmStatus.FeatureNotEnabled, "UnregisterKvCache is HX only; CE frees with DeallocateCache"));
         }
 
         if (!IsInitialized)
         {
-            return Done(LlmStatus.Failed);
+            return Done(Why(LlmStatus.Failed, $"instance {ClusterId} is not initialized"));
         }
 
         _caches.Remove(cacheId); // an unknown id is SUCCESS too; the caller's memory is untouched

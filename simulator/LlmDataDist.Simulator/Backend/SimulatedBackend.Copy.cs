@@ -18,32 +18,33 @@ public sealed partial class SimulatedBackend
     {
         if (Profile == EngineProfile.HX)
         {
-            return LlmStatus.FeatureNotEnabled;
+            return Why(LlmStatus.FeatureNotEnabled, "CopyKvCache is CE only");
         }
 
         if (!IsInitialized)
         {
-            return LlmStatus.Failed;
+            return Why(LlmStatus.Failed, $"instance {ClusterId} is not initialized");
         }
 
         if (src.CacheDesc.Placement == CachePlacement.Host)
         {
-            return LlmStatus.ParamInvalid; // H2D and H2H are not supported
+            return Why(LlmStatus.ParamInvalid, "CopyKvCache copies from device caches only (H2D and H2H are not supported)"); // H2D and H2H are not supported
         }
 
         if (!TryDescribe(src, out var s) || !TryDescribe(dst, out var d))
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, $"cache {src.CacheId} or {dst.CacheId} has a descriptor with no valid geometry");
         }
 
         if ((size != -1 && size <= 0) || srcBatch >= s.Rows || dstBatch >= d.Rows)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, size != -1 && size <= 0 ? $"size {size} must be -1 or positive"
+                : srcBatch >= s.Rows ? $"src batch index {srcBatch} ≥ {s.Rows} rows" : $"dst batch index {dstBatch} ≥ {d.Rows} rows");
         }
 
         if (offset > 0 && (offset >= (ulong)s.Stride || offset >= (ulong)d.Stride))
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, $"offset {offset} ≥ row of {Math.Min(s.Stride, d.Stride)} bytes");
         }
 
         var off = (long)offset;
@@ -51,7 +52,8 @@ public sealed partial class SimulatedBackend
         // UB→sim: the engine never checks that D has as many tensors as S.
         if (n > s.Stride - off || n > d.Stride - off || d.NumTensors < s.NumTensors)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, d.NumTensors < s.NumTensors ? $"dst has {d.NumTensors} tensors < src's {s.NumTensors}"
+                : $"{n} bytes from offset {off} overrun a row (src {s.Stride}, dst {d.Stride} bytes)");
         }
 
         var copies = new List<(ResolvedRange From, ResolvedRange To)>();
@@ -63,7 +65,7 @@ public sealed partial class SimulatedBackend
                 var to = dst.TensorAddrs[(device * (int)d.NumTensors) + t] + (ulong)((dstBatch * d.Stride) + off);
                 if (!_fabric.Memory.TryResolve(from, n, out var fromRange) || !_fabric.Memory.TryResolve(to, n, out var toRange))
                 {
-                    return LlmStatus.ParamInvalid; // UB→sim: an address that resolves to no buffer
+                    return Why(LlmStatus.ParamInvalid, $"tensor {t} of device {device}: an address resolves to no allocated buffer"); // UB→sim: an address that resolves to no buffer
                 }
 
                 copies.Add((fromRange, toRange));
@@ -96,24 +98,26 @@ public sealed partial class SimulatedBackend
     {
         if (Profile == EngineProfile.HX)
         {
-            return LlmStatus.FeatureNotEnabled;
+            return Why(LlmStatus.FeatureNotEnabled, "CopyKvBlocks is CE only");
         }
 
         if (!IsInitialized)
         {
-            return LlmStatus.Failed;
+            return Why(LlmStatus.Failed, $"instance {ClusterId} is not initialized");
         }
 
         if (srcBlocks.Count == 0 || lists.Count == 0 || !TryDescribe(src, out var s) || !TryDescribe(dst, out var d) || s.Stride != d.Stride)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, srcBlocks.Count == 0 || lists.Count == 0 ? "no blocks to copy"
+                : TryDescribe(src, out var sg) && TryDescribe(dst, out var dg) ? $"src block of {sg.Stride} bytes ≠ dst block of {dg.Stride} bytes"
+                : $"cache {src.CacheId} or {dst.CacheId} has a descriptor with no valid geometry");
         }
 
         var srcHost = src.CacheDesc.Placement == CachePlacement.Host;
         var dstHost = dst.CacheDesc.Placement == CachePlacement.Host;
         if (srcHost && dstHost)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, "host-to-host block copies are not supported");
         }
 
         if (srcHost != dstHost)
@@ -122,14 +126,16 @@ public sealed partial class SimulatedBackend
             if (lists.Any(l => l.Count != srcBlocks.Count) || s.NumTensors != d.NumTensors
                 || srcBlocks.Any(b => b >= (ulong)s.Rows) || lists.Any(l => l.Any(b => b >= (ulong)d.Rows)))
             {
-                return LlmStatus.ParamInvalid;
+                return Why(LlmStatus.ParamInvalid, s.NumTensors != d.NumTensors ? $"src has {s.NumTensors} tensors, dst {d.NumTensors}"
+                    : lists.Any(l => l.Count != srcBlocks.Count) ? $"a dst list does not have the {srcBlocks.Count} blocks of the src list"
+                    : $"a block index is out of range (src {s.Rows}, dst {d.Rows} blocks)");
             }
 
             // H2D stages through four device buffers of one block each, taken from the device pool (§9.14 step 6):
             // without room for them the call is DEVICE_OUT_OF_MEMORY and nothing is copied.
             if (srcHost && _poolUsedBytes + (StagingBuffers * RoundUp(s.Stride, MemorySpace.AlignmentBytes)) > PoolBytes)
             {
-                return LlmStatus.DeviceOutOfMemory;
+                return Why(LlmStatus.DeviceOutOfMemory, $"H2D staging needs {StagingBuffers} blocks of {s.Stride} bytes; {PoolBytes - _poolUsedBytes} of the {PoolBytes}-byte pool free (llm.BufPoolCfg)");
             }
 
             return CopyBlockLists(src, dst, s, d, srcBlocks, lists) ?? LlmStatus.Success;
@@ -137,7 +143,7 @@ public sealed partial class SimulatedBackend
 
         if (d.NumTensors < s.NumTensors)
         {
-            return LlmStatus.ParamInvalid; // UB→sim, checked before any copy
+            return Why(LlmStatus.ParamInvalid, $"dst has {d.NumTensors} tensors < src's {s.NumTensors}"); // UB→sim, checked before any copy
         }
 
         // D2D: lists run one after another and a bad list or block fails after the earlier copies landed — a
@@ -152,7 +158,7 @@ public sealed partial class SimulatedBackend
         {
             if (list.Count != srcBlocks.Count)
             {
-                return LlmStatus.ParamInvalid;
+                return Why(LlmStatus.ParamInvalid, $"a dst list has {list.Count} blocks, the src list {srcBlocks.Count}");
             }
 
             for (var device = 0; device < _npus.Count; device++)
@@ -163,14 +169,14 @@ public sealed partial class SimulatedBackend
                     {
                         if (srcBlocks[k] >= (ulong)s.Rows || list[k] >= (ulong)d.Rows)
                         {
-                            return LlmStatus.ParamInvalid;
+                            return Why(LlmStatus.ParamInvalid, srcBlocks[k] >= (ulong)s.Rows ? $"src block {srcBlocks[k]} ≥ {s.Rows} blocks" : $"dst block {list[k]} ≥ {d.Rows} blocks");
                         }
 
                         var from = src.TensorAddrs[(device * (int)s.NumTensors) + t] + (srcBlocks[k] * (ulong)s.Stride);
                         var to = dst.TensorAddrs[(device * (int)d.NumTensors) + t] + (list[k] * (ulong)d.Stride);
                         if (!_fabric.Memory.TryResolve(from, s.Stride, out var fromRange) || !_fabric.Memory.TryResolve(to, s.Stride, out var toRange))
                         {
-                            return LlmStatus.ParamInvalid;
+                            return Why(LlmStatus.ParamInvalid, $"tensor {t} of device {device}: a block address resolves to no allocated buffer");
                         }
 
                         fromRange.CopyTo(toRange);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using LlmDataDist.Simulator.Semantics;
 
 namespace LlmDataDist.Simulator.Backend;
@@ -69,13 +70,14 @@ public sealed partial class SimulatedBackend
             }
         }
 
+        var reasons = new List<string?>();
         _linkOperationRunning = true;
         try
         {
             var deadline = SimTime.AddSaturating(_fabric.Loop.NowNs, timeoutMs * SimTime.NsPerMs);
             if (Profile == EngineProfile.CE && DeviceSilent(_npus))
             {
-                return await HostWaitTimesOutAsync(me, clusters.Count, rets, deadline, cancellationToken).ConfigureAwait(false);
+                return await HostWaitTimesOutAsync(me, clusters.Count, rets, deadline, timeoutMs, cancellationToken).ConfigureAwait(false);
             }
 
             var plans = PlanLinks(clusters);
@@ -88,6 +90,7 @@ public sealed partial class SimulatedBackend
             {
                 var plan = await done.ConfigureAwait(false);
                 rets.Add(plan.Status);
+                reasons.Add(plan.Reason);
             }
         }
         finally
@@ -97,7 +100,7 @@ public sealed partial class SimulatedBackend
 
         if (Ended(me))
         {
-            return LlmStatus.Failed; // finalized, disposed or crashed during the call: no record was kept on this side
+            return Why(LlmStatus.Failed, EndedReason); // finalized, disposed or crashed during the call: no record was kept on this side
         }
 
         if (Profile == EngineProfile.CE)
@@ -105,26 +108,27 @@ public sealed partial class SimulatedBackend
             // Doc≠code: SUCCESS unless a cluster failed to link; ALREADY_LINK / REPEAT_REQUEST / PARAM_INVALID do not count.
             return rets.Any(r => r is LlmStatus.LinkFailed or LlmStatus.WaitProcTimeout or LlmStatus.NotifyPromptUnlinkFailed)
                 ? Why(LlmStatus.LinkFailed, "clusters " + string.Join(", ", clusters.Zip(rets).Where(p => p.Second is LlmStatus.LinkFailed or LlmStatus.WaitProcTimeout or LlmStatus.NotifyPromptUnlinkFailed)
-                    .Select(p => $"{p.First.RemoteClusterId} ({p.Second} at {string.Join(", ", p.First.RemoteIpInfos.Select(i => $"{i.Ip}:{i.Port}"))})")) + " did not link and were rolled back")
+                    .Select(p => $"{p.First.RemoteClusterId} ({p.Second} at {string.Join(", ", p.First.RemoteIpInfos.Select(i => $"{i.Ip}:{i.Port}"))})")) + " did not link and were rolled back"
+                    + ClusterReasons(clusters, rets, reasons, timeoutMs))
                 : LlmStatus.Success;
         }
 
-        return rets.LastOrDefault(r => r != LlmStatus.Success, LlmStatus.Success);
+        return WhyLastFailingCluster(clusters, rets, reasons, timeoutMs);
     }
 
     /// <summary>CE: the device never answered the link or unlink request: the host waits the call's timeout, then every
     /// cluster and the call are WAIT_PROC_TIMEOUT (§6.3, §6.4) and no record changes.</summary>
-    private async Task<LlmStatus> HostWaitTimesOutAsync(long me, int clusters, List<LlmStatus> rets, long deadlineNs, CancellationToken cancellationToken)
+    private async Task<LlmStatus> HostWaitTimesOutAsync(long me, int clusters, List<LlmStatus> rets, long deadlineNs, int timeoutMs, CancellationToken cancellationToken)
     {
         TraceFault("DeviceUnresponsive", "link request");
         await DelayUntilAsync(deadlineNs, cancellationToken).ConfigureAwait(false);
         if (Ended(me))
         {
-            return LlmStatus.Failed;
+            return Why(LlmStatus.Failed, EndedReason);
         }
 
         rets.AddRange(Enumerable.Repeat(LlmStatus.WaitProcTimeout, clusters));
-        return LlmStatus.WaitProcTimeout;
+        return Why(LlmStatus.WaitProcTimeout, $"the device of instance {ClusterId} did not answer the request within {timeoutMs} ms");
     }
 
     /// <summary>Checks both engines run first, leaving the status list untouched: initialized, timeout, every IP.</summary>
@@ -160,7 +164,7 @@ public sealed partial class SimulatedBackend
             await _fabric.Loop.Delay(timeoutMs * SimTime.NsPerUs, cancellationToken).ConfigureAwait(false);
             if (Ended(me))
             {
-                return LlmStatus.Failed;
+                return Why(LlmStatus.Failed, EndedReason);
             }
 
             if (_linkOperationRunning)
@@ -195,6 +199,12 @@ public sealed partial class SimulatedBackend
 
     private sealed record LinkPlan(ClusterInfo Cluster, LlmStatus Status, SimulatedBackend? Server, ulong Key)
     {
+        /// <summary>Why this cluster did not link, with the values involved; null when it did.</summary>
+        public string? Reason { get; init; }
+
+        /// <summary>This cluster's outcome and why.</summary>
+        public LinkPlan Failing(LlmStatus status, string reason) => this with { Status = status, Reason = reason };
+
         /// <summary>HX: the client answers ALREADY_LINK, but the server still builds a record for it (§6.5).</summary>
         public bool FreshServerRecord { get; init; }
     }
@@ -208,25 +218,25 @@ public sealed partial class SimulatedBackend
         var overLimit = Profile == EngineProfile.CE && clusters.Count + initiated > InitiatedLinksMax;
         foreach (var cluster in clusters)
         {
-            LinkPlan Plan(LlmStatus status, SimulatedBackend? server = null, ulong key = 0) => new(cluster, status, server, key);
+            LinkPlan Plan(LlmStatus status, SimulatedBackend? server = null, ulong key = 0, string? reason = null) => new(cluster, status, server, key) { Reason = reason };
             if (Profile == EngineProfile.CE)
             {
                 if (_links.ContainsKey(cluster.RemoteClusterId))
                 {
-                    plans.Add(Plan(LlmStatus.AlreadyLink));
+                    plans.Add(Plan(LlmStatus.AlreadyLink, reason: $"instance {ClusterId} already links cluster {cluster.RemoteClusterId}"));
                 }
                 else if (!seen.Add(cluster.RemoteClusterId))
                 {
-                    plans.Add(Plan(LlmStatus.RepeatRequest));
+                    plans.Add(Plan(LlmStatus.RepeatRequest, reason: $"cluster {cluster.RemoteClusterId} is named twice"));
                 }
                 else if (overLimit)
                 {
-                    plans.Add(Plan(LlmStatus.ParamInvalid));
+                    plans.Add(Plan(LlmStatus.ParamInvalid, reason: $"{clusters.Count} new + {initiated} initiated links > {InitiatedLinksMax}"));
                 }
                 else
                 {
                     var server = _fabric.ListenerAt(EndpointText(cluster.RemoteIpInfos[0]));
-                    plans.Add(server is null || !server.IsInitialized ? Plan(LlmStatus.LinkFailed) : Plan(LlmStatus.Success, server, cluster.RemoteClusterId));
+                    plans.Add(server is null || !server.IsInitialized ? Plan(LlmStatus.LinkFailed, reason: $"no initialized listener at {EndpointText(cluster.RemoteIpInfos[0])}") : Plan(LlmStatus.Success, server, cluster.RemoteClusterId));
                 }
 
                 continue;
@@ -234,14 +244,14 @@ public sealed partial class SimulatedBackend
 
             if (cluster.RemoteIpInfos.Count != 1 || (!_hasCommDescription && cluster.LocalIpInfos.Count != 1))
             {
-                plans.Add(Plan(LlmStatus.ParamInvalid));
+                plans.Add(Plan(LlmStatus.ParamInvalid, reason: $"HX needs one RemoteIpInfo{(_hasCommDescription ? "" : " and one LocalIpInfo")}, got {cluster.RemoteIpInfos.Count} remote and {cluster.LocalIpInfos.Count} local"));
                 continue;
             }
 
             var listener = _fabric.ListenerAt(EndpointText(cluster.RemoteIpInfos[0]));
             if (listener is null || !listener.IsInitialized)
             {
-                plans.Add(Plan(LlmStatus.LinkFailed));
+                plans.Add(Plan(LlmStatus.LinkFailed, reason: $"no initialized listener at {EndpointText(cluster.RemoteIpInfos[0])}"));
                 continue;
             }
 
@@ -253,13 +263,13 @@ public sealed partial class SimulatedBackend
             {
                 // §6.5: only the server dropped its record. The client's stale record answers ALREADY_LINK, yet the
                 // request reaches the server, which builds a fresh record: a force-unlink + link from the client recovers.
-                plans.Add(Plan(LlmStatus.AlreadyLink, listener, key) with { FreshServerRecord = true });
+                plans.Add(Plan(LlmStatus.AlreadyLink, listener, key, $"instance {ClusterId} holds a stale link to cluster {key}; force-unlink and link again") with { FreshServerRecord = true });
                 continue;
             }
 
             if (duplicate || (_links.ContainsKey(key) && (namedTruly || _options.HixlBackend)))
             {
-                plans.Add(Plan(LlmStatus.AlreadyLink));
+                plans.Add(Plan(LlmStatus.AlreadyLink, reason: duplicate ? $"cluster {cluster.RemoteClusterId} is named twice" : $"instance {ClusterId} already links cluster {key}"));
                 continue;
             }
 
@@ -278,7 +288,7 @@ public sealed partial class SimulatedBackend
         var request = await ControlMessageAsync(server, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
         if (Ended(me))
         {
-            return plan with { Status = LlmStatus.Failed };
+            return plan.Failing(LlmStatus.Failed, EndedReason);
         }
 
         if (request == TransferStatus.Completed && server.IsInitialized && server._hasCommDescription && !server._links.ContainsKey(ClusterId))
@@ -301,35 +311,37 @@ public sealed partial class SimulatedBackend
         var hixl = _options!.HixlBackend;
         if (_fabric.Faults?.IsLinkEstablishmentFailing(ClusterId, plan.Cluster.RemoteClusterId, _fabric.Loop.NowNs) == true)
         {
-            return plan with { Status = LlmStatus.LinkFailed };
+            return plan.Failing(LlmStatus.LinkFailed, $"link establishment to cluster {plan.Cluster.RemoteClusterId} fails (fault plan)");
         }
 
         var connectionError = _fabric.Faults?.IsControlPlaneFailing(ClusterId, plan.Cluster.RemoteClusterId, ControlMessageKind.Handshake, _fabric.Loop.NowNs) == true;
         var request = await ControlMessageAsync(server, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
         if (Ended(me))
         {
-            return plan with { Status = LlmStatus.Failed };
+            return plan.Failing(LlmStatus.Failed, EndedReason);
         }
 
         if (request != TransferStatus.Completed)
         {
-            return plan with { Status = request == TransferStatus.TimedOut ? TimeoutStatus : LlmStatus.LinkFailed };
+            return request == TransferStatus.TimedOut
+                ? plan.Failing(TimeoutStatus, $"handshake request to cluster {server.ClusterId} not delivered before the call's deadline")
+                : plan.Failing(LlmStatus.LinkFailed, $"handshake request to cluster {server.ClusterId} failed: {request}");
         }
 
         if (connectionError)
         {
             TraceFault("ControlPlaneError", "handshake");
-            return plan with { Status = LlmStatus.LinkFailed }; // the connection failed with an error before the server acted
+            return plan.Failing(LlmStatus.LinkFailed, $"handshake connection to cluster {server.ClusterId} failed with an error (fault plan)"); // the connection failed with an error before the server acted
         }
 
         if (!server.IsInitialized)
         {
-            return plan with { Status = LlmStatus.LinkFailed }; // the server went down while the request travelled: connection reset
+            return plan.Failing(LlmStatus.LinkFailed, $"cluster {server.ClusterId} went down while the handshake travelled"); // the server went down while the request travelled: connection reset
         }
 
         if (Profile == EngineProfile.HX && !server._hasCommDescription)
         {
-            return plan with { Status = LlmStatus.LinkFailed }; // a listener started by SetRole cannot build its side
+            return plan.Failing(LlmStatus.LinkFailed, $"cluster {server.ClusterId} listens by SetRole only and cannot build its side"); // a listener started by SetRole cannot build its side
         }
 
         // The server builds its side when the request arrives; a stale record of this client is replaced.
@@ -349,7 +361,7 @@ public sealed partial class SimulatedBackend
         var answer = await ControlMessageAsync(server, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false);
         if (Ended(me))
         {
-            return plan with { Status = LlmStatus.Failed }; // the server keeps its record: half-open, as after any crash
+            return plan.Failing(LlmStatus.Failed, EndedReason); // the server keeps its record: half-open, as after any crash
         }
 
         var setUp = SimTime.AddSaturating(_fabric.Loop.NowNs, _fabric.LinkSetupNs);
@@ -363,19 +375,21 @@ public sealed partial class SimulatedBackend
                 server._links.Remove(ClusterId);
             }
 
-            return plan with { Status = Profile == EngineProfile.CE ? LlmStatus.NotifyPromptUnlinkFailed : TimeoutStatus };
+            return plan.Failing(Profile == EngineProfile.CE ? LlmStatus.NotifyPromptUnlinkFailed : TimeoutStatus,
+                $"handshake with cluster {server.ClusterId} not completed before the call's deadline (answer {answer})"
+                + (Profile == EngineProfile.CE ? "; the prompt keeps its record" : ""));
         }
 
         await DelayUntilAsync(setUp, cancellationToken).ConfigureAwait(false);
         if (Ended(me))
         {
-            return plan with { Status = LlmStatus.Failed };
+            return plan.Failing(LlmStatus.Failed, EndedReason);
         }
 
         if (serverSide is null ? !server.IsInitialized : !server.Holds(serverSide))
         {
             // The server finalized, crashed or dropped the new record during set-up: the communicator cannot form.
-            return plan with { Status = LlmStatus.LinkFailed };
+            return plan.Failing(LlmStatus.LinkFailed, $"cluster {server.ClusterId} went down or dropped its record during set-up");
         }
 
         var clientSide = new LinkRecord(server, plan.Key, isClient: true, plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList(),
@@ -425,8 +439,10 @@ public sealed partial class SimulatedBackend
         }
         else if (clusters.Count == 0)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, "clusters is empty");
         }
+
+        var reasons = new List<string?>();
 
         _linkOperationRunning = true;
         try
@@ -434,19 +450,24 @@ public sealed partial class SimulatedBackend
             var deadline = SimTime.AddSaturating(_fabric.Loop.NowNs, timeoutMs * SimTime.NsPerMs);
             if (Profile == EngineProfile.CE && DeviceSilent(_npus))
             {
-                return await HostWaitTimesOutAsync(me, clusters.Count, rets, deadline, cancellationToken).ConfigureAwait(false);
+                return await HostWaitTimesOutAsync(me, clusters.Count, rets, deadline, timeoutMs, cancellationToken).ConfigureAwait(false);
             }
 
             var seen = new HashSet<ulong>();
             var linkedAtStart = new Dictionary<ulong, LinkRecord>(_links);
             foreach (var cluster in clusters)
             {
+                var reason = new StrongBox<string?>();
+                ClusterReason.Value = reason;
                 var ret = Ended(me) ? LlmStatus.Failed
                     : Profile == EngineProfile.CE
                     ? await CeUnlinkOneAsync(cluster, force, seen, linkedAtStart, deadline, cancellationToken).ConfigureAwait(false)
                     : await HxUnlinkOneAsync(cluster, force, deadline, cancellationToken).ConfigureAwait(false);
                 rets.Add(Ended(me) ? LlmStatus.Failed : ret);
+                reasons.Add(Ended(me) ? EndedReason : reason.Value);
             }
+
+            ClusterReason.Value = null;
         }
         finally
         {
@@ -455,7 +476,7 @@ public sealed partial class SimulatedBackend
 
         if (Ended(me))
         {
-            return LlmStatus.Failed; // finalized, disposed or crashed during the call: its records are gone anyway
+            return Why(LlmStatus.Failed, EndedReason); // finalized, disposed or crashed during the call: its records are gone anyway
         }
 
         if (Profile == EngineProfile.CE)
@@ -463,10 +484,10 @@ public sealed partial class SimulatedBackend
             return rets.All(r => r is LlmStatus.Success or LlmStatus.NotYetLink)
                 ? LlmStatus.Success
                 : Why(LlmStatus.UnlinkFailed, "clusters " + string.Join(", ", clusters.Zip(rets).Where(p => p.Second is not (LlmStatus.Success or LlmStatus.NotYetLink))
-                    .Select(p => $"{p.First.RemoteClusterId} ({p.Second})")) + " did not unlink");
+                    .Select(p => $"{p.First.RemoteClusterId} ({p.Second})")) + " did not unlink" + ClusterReasons(clusters, rets, reasons, timeoutMs));
         }
 
-        return rets.LastOrDefault(r => r != LlmStatus.Success, LlmStatus.Success);
+        return WhyLastFailingCluster(clusters, rets, reasons, timeoutMs);
     }
 
     private async Task<LlmStatus> CeUnlinkOneAsync(ClusterInfo cluster, bool force, HashSet<ulong> seen, IReadOnlyDictionary<ulong, LinkRecord> linkedAtStart, long deadlineNs, CancellationToken cancellationToken)
@@ -481,28 +502,28 @@ public sealed partial class SimulatedBackend
         // The server side identifies its client by IP and id.
         if (atStart is null || atStart.IsClient != asClient || (!asClient && cluster.RemoteIpInfos[0].Ip != atStart.RemoteIps[0]))
         {
-            return LlmStatus.NotYetLink;
+            return ForCluster(LlmStatus.NotYetLink, $"instance {ClusterId} has no {(asClient ? "client" : "server")} link to cluster {cluster.RemoteClusterId}{(!asClient && atStart is not null ? $" from {cluster.RemoteIpInfos[0].Ip}" : "")}");
         }
 
         if (asClient && (!cluster.RemoteIpInfos.Select(i => i.Ip).SequenceEqual(atStart.RemoteIps) || !cluster.LocalIpInfos.Select(i => i.Ip).SequenceEqual(atStart.LocalIps)))
         {
-            return LlmStatus.ParamInvalid;
+            return ForCluster(LlmStatus.ParamInvalid, $"cluster {cluster.RemoteClusterId} is named with other IPs than it was linked with");
         }
 
         if (atStart.Transfers > 0 || atStart.Lock.IsHeld)
         {
-            return LlmStatus.LinkBusy; // a transfer of either side holds the link (one resource for both directions)
+            return ForCluster(LlmStatus.LinkBusy, $"the link to cluster {cluster.RemoteClusterId} has {atStart.Transfers} transfer(s) running or its lock held"); // a transfer of either side holds the link (one resource for both directions)
         }
 
         if (!first)
         {
-            return LlmStatus.RepeatRequest;
+            return ForCluster(LlmStatus.RepeatRequest, $"cluster {cluster.RemoteClusterId} is named twice");
         }
 
         var record = atStart;
         if (!Holds(record))
         {
-            return LlmStatus.NotYetLink; // dropped since the call started
+            return ForCluster(LlmStatus.NotYetLink, $"the link to cluster {cluster.RemoteClusterId} was dropped during the call"); // dropped since the call started
         }
 
         if (!asClient || force)
@@ -514,7 +535,7 @@ public sealed partial class SimulatedBackend
         if (record.IsHalfOpen)
         {
             _links.Remove(cluster.RemoteClusterId);
-            return LlmStatus.NotifyPromptUnlinkFailed; // the local side is gone; the prompt must unlink itself
+            return ForCluster(LlmStatus.NotifyPromptUnlinkFailed, $"cluster {cluster.RemoteClusterId} already dropped its side (half-open); the prompt must unlink itself"); // the local side is gone; the prompt must unlink itself
         }
 
         // The record stays visible, marked, while the prompt is notified: a transfer starting meanwhile gets
@@ -527,17 +548,21 @@ public sealed partial class SimulatedBackend
             var notice = await ControlMessageAsync(record.Peer, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
             if (notice == TransferStatus.Completed && noticeError)
             {
-                return LlmStatus.NotifyPromptUnlinkFailed; // the notice failed with an error: the prompt keeps its record
+                return ForCluster(LlmStatus.NotifyPromptUnlinkFailed, $"the unlink notice to cluster {cluster.RemoteClusterId} failed with an error (fault plan); the prompt keeps its record"); // the notice failed with an error: the prompt keeps its record
             }
 
             if (notice == TransferStatus.Completed)
             {
                 record.Peer.RemoveMirror(record);
                 var ack = await ControlMessageAsync(record.Peer, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false);
-                return ack == TransferStatus.TimedOut ? LlmStatus.WaitProcTimeout : Closed(LlmStatus.Success);
+                return ack == TransferStatus.TimedOut
+                    ? ForCluster(LlmStatus.WaitProcTimeout, $"cluster {cluster.RemoteClusterId} did not acknowledge the unlink before the call's deadline")
+                    : Closed(LlmStatus.Success);
             }
 
-            return notice == TransferStatus.TimedOut ? LlmStatus.WaitProcTimeout : LlmStatus.NotifyPromptUnlinkFailed;
+            return notice == TransferStatus.TimedOut
+                ? ForCluster(LlmStatus.WaitProcTimeout, $"the unlink notice to cluster {cluster.RemoteClusterId} was not delivered before the call's deadline")
+                : ForCluster(LlmStatus.NotifyPromptUnlinkFailed, $"the unlink notice to cluster {cluster.RemoteClusterId} failed: {notice}");
         }
         finally
         {
@@ -567,21 +592,23 @@ public sealed partial class SimulatedBackend
 
         if (cluster.RemoteIpInfos.Count != 1)
         {
-            return LlmStatus.ParamInvalid;
+            return ForCluster(LlmStatus.ParamInvalid, $"HX needs one RemoteIpInfo for cluster {cluster.RemoteClusterId}, got {cluster.RemoteIpInfos.Count}");
         }
 
         // A non-force unlink must reach the peer's listener; on failure the local record stays.
         var listener = _fabric.ListenerAt(EndpointText(cluster.RemoteIpInfos[0]));
         if (listener is null || !listener.IsInitialized)
         {
-            return LlmStatus.UnlinkFailed;
+            return ForCluster(LlmStatus.UnlinkFailed, $"no initialized listener at {EndpointText(cluster.RemoteIpInfos[0])}");
         }
 
         var noticeError = NoticeFails(cluster.RemoteClusterId);
         var notice = await ControlMessageAsync(listener, toPeer: true, deadlineNs, cancellationToken).ConfigureAwait(false);
         if (notice != TransferStatus.Completed || noticeError)
         {
-            return notice == TransferStatus.TimedOut ? LlmStatus.Timeout : LlmStatus.UnlinkFailed; // the local record stays
+            return notice == TransferStatus.TimedOut
+                ? ForCluster(LlmStatus.Timeout, $"the unlink notice to cluster {listener.ClusterId} was not delivered before the call's deadline")
+                : ForCluster(LlmStatus.UnlinkFailed, $"the unlink notice to cluster {listener.ClusterId} failed{(noticeError ? " with an error (fault plan)" : $": {notice}")}"); // the local record stays
         }
 
         if (record is not null)
@@ -623,7 +650,7 @@ public sealed partial class SimulatedBackend
         }
 
         TraceFault("UnlinkCloseFailure", "close");
-        return LlmStatus.UnlinkFailed;
+        return ForCluster(LlmStatus.UnlinkFailed, $"closing the connection failed on instance {ClusterId} (fault plan); the record is deleted");
     }
 
     private void RemoveMirror(LinkRecord record)

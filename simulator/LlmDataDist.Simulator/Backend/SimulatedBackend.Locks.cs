@@ -81,20 +81,20 @@ public sealed partial class SimulatedBackend
         var queue = DeviceQueue(kind);
         if (!await queue.AcquireAsync(held, deadline, cancellationToken).ConfigureAwait(false))
         {
-            return fail(Ended(me) ? LlmStatus.Failed : LlmStatus.WaitProcTimeout);
+            return fail(Ended(me) ? Why(LlmStatus.Failed, EndedReason) : Why(LlmStatus.WaitProcTimeout, $"the {kind} request still queued behind earlier ones after {SyncWaitText}"));
         }
 
         held.Add(queue);
         if (Ended(me))
         {
-            return fail(LlmStatus.Failed);
+            return fail(Why(LlmStatus.Failed, EndedReason));
         }
 
         if (DeviceSilent(_npus))
         {
             TraceFault("DeviceUnresponsive", kind.ToString());
             await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
-            return fail(Ended(me) ? LlmStatus.Failed : LlmStatus.WaitProcTimeout);
+            return fail(Ended(me) ? Why(LlmStatus.Failed, EndedReason) : Why(LlmStatus.WaitProcTimeout, $"the device of instance {ClusterId} did not answer the {kind} request within {SyncWaitText} (fault plan)"));
         }
 
         return work();
@@ -112,18 +112,18 @@ public sealed partial class SimulatedBackend
             var queue = DeviceQueue(pull ? DeviceRequestKind.Pull : DeviceRequestKind.Push);
             if (!await queue.AcquireAsync(held, deadline, cancellationToken).ConfigureAwait(false))
             {
-                return LlmStatus.WaitProcTimeout; // the host stopped waiting before the device took the request
+                return Why(LlmStatus.WaitProcTimeout, $"the {(pull ? "pull" : "push")} request still queued behind earlier ones after {SyncWaitText}"); // the host stopped waiting before the device took the request
             }
 
             held.Add(queue);
             if (record.Lock.Holder is HeldLocks holder && holder.Owner != this)
             {
-                return LlmStatus.LinkBusy; // busy serving the peer's request
+                return Why(LlmStatus.LinkBusy, $"the link to cluster {record.PeerClusterId} is serving the peer's request"); // busy serving the peer's request
             }
 
             if (!await record.Lock.AcquireAsync(held, deadline, cancellationToken).ConfigureAwait(false))
             {
-                return LlmStatus.LinkBusy; // could not take the link before the timeout
+                return Why(LlmStatus.LinkBusy, $"the link to cluster {record.PeerClusterId} stayed taken for {SyncWaitText}"); // could not take the link before the timeout
             }
 
             held.Add(record.Lock);
@@ -134,7 +134,7 @@ public sealed partial class SimulatedBackend
         {
             if (!await PushLock.AcquireAsync(held, deadline, cancellationToken).ConfigureAwait(false))
             {
-                return LlmStatus.Timeout;
+                return Why(LlmStatus.Timeout, $"another push held instance {ClusterId}'s push lock for {SyncWaitText}");
             }
 
             held.Add(PushLock);
@@ -144,7 +144,7 @@ public sealed partial class SimulatedBackend
         {
             if (!await record.Lock.AcquireAsync(held, deadline, cancellationToken).ConfigureAwait(false))
             {
-                return LlmStatus.Timeout;
+                return Why(LlmStatus.Timeout, $"the link to cluster {record.PeerClusterId} stayed taken for {SyncWaitText}");
             }
 
             held.Add(record.Lock);
@@ -152,6 +152,9 @@ public sealed partial class SimulatedBackend
 
         return LlmStatus.Success;
     }
+
+    /// <summary>The transfer budget, as reasons name it.</summary>
+    private string SyncWaitText => $"llm.SyncKvCacheWaitTime {_options!.SyncWaitMs} ms";
 
     private void TraceFault(string name, string detail) =>
         _fabric.Trace?.Instant(_fabric.Loop.NowNs, "fault", name, TraceActor.World,

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LlmDataDist.Simulator.Semantics;
 
 namespace LlmDataDist.Simulator.Backend;
@@ -11,6 +12,10 @@ namespace LlmDataDist.Simulator.Backend;
 public sealed partial class SimulatedBackend : ILlmFailureReasonSource
 {
     private static readonly AsyncLocal<long> CurrentCall = new();
+
+    // Link and unlink judge each cluster apart; the call sets a fresh box before each cluster's step and composes
+    // the call's reason from the boxes once every cluster has its status.
+    private static readonly AsyncLocal<StrongBox<string?>?> ClusterReason = new();
     private readonly LlmFailureReasonBook _reasons = new();
 
     /// <inheritdoc />
@@ -60,6 +65,44 @@ public sealed partial class SimulatedBackend : ILlmFailureReasonSource
         }
 
         return "the options break a rule of §7 together";
+    }
+
+    /// <summary>Why a call fails when its own instance ended under it.</summary>
+    private string EndedReason => $"instance {ClusterId} was finalized, disposed or crashed during the call";
+
+    /// <summary>Records why the cluster being linked or unlinked gets its status, and returns the status.</summary>
+    private static LlmStatus ForCluster(LlmStatus status, string reason)
+    {
+        if (ClusterReason.Value is { } box)
+        {
+            box.Value ??= reason;
+        }
+
+        return status;
+    }
+
+    /// <summary>The reasons of the clusters that failed, for a call whose reason lists them.</summary>
+    private static string ClusterReasons(IReadOnlyList<ClusterInfo> clusters, List<LlmStatus> rets, List<string?> reasons, int timeoutMs)
+    {
+        var failed = Enumerable.Range(0, Math.Min(rets.Count, reasons.Count)).Where(i => rets[i] != LlmStatus.Success && reasons[i] is not null)
+            .Select(i => $"cluster {clusters[i].RemoteClusterId}: {reasons[i]}").ToList();
+        return failed.Count == 0 ? "" : $" ({string.Join("; ", failed)}; timeout {timeoutMs} ms)";
+    }
+
+    /// <summary>HX answers a link or unlink with the last failing cluster's status; its reason names that cluster.</summary>
+    private LlmStatus WhyLastFailingCluster(IReadOnlyList<ClusterInfo> clusters, List<LlmStatus> rets, List<string?> reasons, int timeoutMs)
+    {
+        for (var i = rets.Count - 1; i >= 0; i--)
+        {
+            if (rets[i] != LlmStatus.Success)
+            {
+                var others = rets.Count(r => r != LlmStatus.Success) - 1;
+                return Why(rets[i], $"cluster {clusters[i].RemoteClusterId}: {reasons.ElementAtOrDefault(i) ?? rets[i].ToString()} (timeout {timeoutMs} ms"
+                    + (others > 0 ? $"; {others} other cluster(s) failed too, see the per-cluster statuses)" : ")"));
+            }
+        }
+
+        return LlmStatus.Success;
     }
 
     /// <summary>Records why the current call fails and returns its status.</summary>

@@ -118,7 +118,8 @@ public sealed partial class SimulatedBackend
             // CE's device checks the destination span; HX also wants divisibility and equal range lengths locally.
             if (dstFirst + dstCount > d.Desc.NumTensors || (!ce && (d.Desc.NumTensors % ext.TensorNumPerLayer != 0 || srcCount != dstCount)))
             {
-                return LlmStatus.ParamInvalid;
+                return Why(LlmStatus.ParamInvalid, $"dst layer range covers tensors {dstFirst}..{dstFirst + dstCount - 1} of {d.Desc.NumTensors}"
+                    + (ce ? "" : $", {ext.TensorNumPerLayer} tensors per layer, {srcCount} src vs {dstCount} dst tensors"));
             }
         }
 
@@ -144,7 +145,7 @@ public sealed partial class SimulatedBackend
 
             if (!peer._caches.TryGetValue(src.CacheId, out var s) || (!ce && !record.Snapshot!.Contains(src.CacheId)))
             {
-                return (LlmStatus.KvCacheNotExist, null, null);
+                return (Why(LlmStatus.KvCacheNotExist, $"remote cache {src.CacheId} does not exist on cluster {peer.ClusterId}{(ce ? "" : " (or was registered after the link's first transfer read its table)")}"), null, null);
             }
 
             var pairs = LayerSelection.PullPairs(ext, s.Desc.NumTensors, d.Desc.NumTensors);
@@ -153,12 +154,12 @@ public sealed partial class SimulatedBackend
                 // CE reports a remote row out of range as a missing cache (§9.11 step 9); HX does not check (UB→sim).
                 if (src.BatchIndex >= s.Geometry.Rows)
                 {
-                    return (ce ? LlmStatus.KvCacheNotExist : LlmStatus.ParamInvalid, null, null);
+                    return (Why(ce ? LlmStatus.KvCacheNotExist : LlmStatus.ParamInvalid, $"src batch index {src.BatchIndex} ≥ {s.Geometry.Rows} rows of remote cache {src.CacheId}"), null, null);
                 }
 
                 if (n > s.Geometry.Stride || pairs is null)
                 {
-                    return (LlmStatus.ParamInvalid, null, null);
+                    return (Why(LlmStatus.ParamInvalid, pairs is null ? $"the layer ranges do not pair remote cache {src.CacheId}'s {s.Desc.NumTensors} tensors with the local {d.Desc.NumTensors}" : $"size {n} > remote row of {s.Geometry.Stride} bytes"), null, null);
                 }
 
                 var rowSegments = RentSegments(pairs.Count);
@@ -173,7 +174,9 @@ public sealed partial class SimulatedBackend
             var (srcBlocks, dstBlocks) = blocks.Value;
             if (pairs is null || srcBlocks.Any(b => b >= (ulong)s.Geometry.Rows) || s.Geometry.Stride != d.Geometry.Stride)
             {
-                return (LlmStatus.ParamInvalid, null, null);
+                return (Why(LlmStatus.ParamInvalid, pairs is null ? $"the layer ranges do not pair remote cache {src.CacheId}'s {s.Desc.NumTensors} tensors with the local {d.Desc.NumTensors}"
+                    : s.Geometry.Stride != d.Geometry.Stride ? $"remote block of {s.Geometry.Stride} bytes ≠ local block of {d.Geometry.Stride} bytes"
+                    : $"src block {srcBlocks.First(b => b >= (ulong)s.Geometry.Rows)} ≥ {s.Geometry.Rows} blocks of remote cache {src.CacheId}"), null, null);
             }
 
             // Filled in place (blocks x tensors entries, block-major), not added one by one.
@@ -230,24 +233,26 @@ public sealed partial class SimulatedBackend
         var ce = Profile == EngineProfile.CE;
         if (!IsInitialized)
         {
-            return LlmStatus.Failed;
+            return Why(LlmStatus.Failed, $"instance {ClusterId} is not initialized");
         }
 
         // One budget for the whole call: a multi-layer push does not get a fresh wait per layer (§7, §12.10).
         var callDeadline = CallDeadlineNs();
         if (srcCache.CacheDesc.Placement != CachePlacement.Device)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, "push sends device caches only (Placement must be Device)");
         }
 
         if (blocks is { } lists ? lists.Src.Count == 0 || lists.Src.Count != lists.Dst.Count || dst.BatchIndex != 0 : size != -1)
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, blocks is { } bl
+                ? bl.Src.Count == 0 ? "no blocks to push" : bl.Src.Count != bl.Dst.Count ? $"{bl.Src.Count} src blocks but {bl.Dst.Count} dst blocks" : $"dst batch index {dst.BatchIndex} must be 0 for blocks"
+                : $"size {size} must be -1 for a push");
         }
 
         if (!LayerSelection.IsValid(ext, push: true) || (ext.SrcLayerRange.IsAll && srcCache.CacheDesc.NumTensors == 0))
         {
-            return LlmStatus.ParamInvalid;
+            return Why(LlmStatus.ParamInvalid, $"the layer ranges (src {ext.SrcLayerRange}, dst {ext.DstLayerRange}, {ext.TensorNumPerLayer} tensors per layer) break the push rules");
         }
 
         var n = ext.TensorNumPerLayer;
@@ -258,24 +263,24 @@ public sealed partial class SimulatedBackend
         {
             if (ce && _npus.Count > 1)
             {
-                return LlmStatus.FeatureNotEnabled;
+                return Why(LlmStatus.FeatureNotEnabled, $"CE push needs one device per instance; instance {ClusterId} has {_npus.Count}");
             }
 
             if (ce && Role != LlmRole.Prompt)
             {
-                return LlmStatus.ParamInvalid;
+                return Why(LlmStatus.ParamInvalid, $"CE pushes only from a Prompt; this instance is a {Role}");
             }
 
             if (!_caches.TryGetValue(srcCache.CacheId, out var s))
             {
-                return LlmStatus.KvCacheNotExist;
+                return Why(LlmStatus.KvCacheNotExist, $"local cache {srcCache.CacheId} does not exist on cluster {ClusterId}");
             }
 
             var srcRows = s.Geometry.Rows;
             if (ce && (srcBatch >= srcRows || srcLayer >= s.Geometry.Layers(n) || dstLayer >= s.Geometry.Layers(n)
                 || s.Desc.NumTensors % n != 0 || (blocks is { } b && b.Src.Any(x => x >= (ulong)srcRows))))
             {
-                return LlmStatus.ParamInvalid;
+                return Why(LlmStatus.ParamInvalid, $"src batch {srcBatch} of {srcRows} rows, layers {srcLayer}→{dstLayer} of {s.Geometry.Layers(n)}, {s.Desc.NumTensors} tensors by {n} per layer, or a src block ≥ {srcRows}: out of range");
             }
 
             var record = _links.GetValueOrDefault(dst.ClusterId);
@@ -299,14 +304,14 @@ public sealed partial class SimulatedBackend
 
                 if (!peer._caches.TryGetValue(dst.CacheId, out var d) || (!ce && !record.Snapshot!.Contains(dst.CacheId)))
                 {
-                    return (LlmStatus.KvCacheNotExist, null, null);
+                    return (Why(LlmStatus.KvCacheNotExist, $"remote cache {dst.CacheId} does not exist on cluster {peer.ClusterId}{(ce ? "" : " (or was registered after the link's first transfer read its table)")}"), null, null);
                 }
 
                 var dstRows = d.Geometry.Rows;
                 if (blocks is null && dst.BatchIndex >= dstRows)
                 {
                     // CE's remote side calls an out-of-range row a missing cache; HX calls it invalid.
-                    return (ce ? LlmStatus.KvCacheNotExist : LlmStatus.ParamInvalid, null, null);
+                    return (Why(ce ? LlmStatus.KvCacheNotExist : LlmStatus.ParamInvalid, $"dst batch index {dst.BatchIndex} ≥ {dstRows} rows of remote cache {dst.CacheId}"), null, null);
                 }
 
                 if (dstLayer >= d.Geometry.Layers(n) || (ce && d.Desc.NumTensors % n != 0)
@@ -315,7 +320,7 @@ public sealed partial class SimulatedBackend
                     || s.Geometry.Stride > d.Geometry.Stride
                     || (blocks is { } bb && (bb.Dst.Any(x => x >= (ulong)dstRows) || s.Geometry.Stride != d.Geometry.Stride)))
                 {
-                    return (LlmStatus.ParamInvalid, null, null);
+                    return (Why(LlmStatus.ParamInvalid, $"push of layer {srcLayer}→{dstLayer} does not fit remote cache {dst.CacheId} ({d.Geometry.Layers(n)} layers, {dstRows} rows of {d.Geometry.Stride} bytes; local rows of {s.Geometry.Stride} bytes)"), null, null);
                 }
 
                 var segments = RentSegments(0);
@@ -339,7 +344,7 @@ public sealed partial class SimulatedBackend
             }, s, cancellationToken).ConfigureAwait(false);
             if (layerStatus != LlmStatus.Success || Ended(me))
             {
-                return Ended(me) ? LlmStatus.Failed : layerStatus;
+                return Ended(me) ? Why(LlmStatus.Failed, EndedReason) : layerStatus;
             }
         }
 
@@ -367,12 +372,12 @@ public sealed partial class SimulatedBackend
             // CE pulls over a client record only (the device function answers FAILED for a server-side one).
             if (forPull && !record.IsClient)
             {
-                return LlmStatus.Failed;
+                return Why(LlmStatus.Failed, $"CE pulls over a client link only; instance {ClusterId} is the server of its link to cluster {record.PeerClusterId}");
             }
         }
         else if (record.Unlinking)
         {
-            return LlmStatus.NotYetLink; // HX: the record is marked destroyed by a running unlink (§10)
+            return Why(LlmStatus.NotYetLink, $"the link to cluster {record.PeerClusterId} is being unlinked"); // HX: the record is marked destroyed by a running unlink (§10)
         }
 
         return LlmStatus.Success;
@@ -390,7 +395,7 @@ public sealed partial class SimulatedBackend
         var answer = request == TransferStatus.Completed ? await ControlMessageAsync(record.Peer, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false) : request;
         if (!IsInitialized)
         {
-            return LlmStatus.Failed; // this instance went down during the read; the caller ends the call
+            return Why(LlmStatus.Failed, EndedReason); // this instance went down during the read; the caller ends the call
         }
 
         if (answer != TransferStatus.Completed || record.IsHalfOpen)
@@ -398,7 +403,7 @@ public sealed partial class SimulatedBackend
             // Like a lost data transfer, a lost table read breaks the link until it is rebuilt (§6.5).
             await DelayUntilAsync(deadlineNs, cancellationToken).ConfigureAwait(false);
             record.Fault = LlmStatus.Timeout;
-            return LlmStatus.Timeout;
+            return Why(LlmStatus.Timeout, $"reading cluster {record.PeerClusterId}'s cache table {(record.IsHalfOpen ? "found the link half-open" : $"failed ({answer})")} within {SyncWaitText}; the link stays broken until relinked");
         }
 
         record.Snapshot = [.. record.Peer._caches.Keys];
@@ -416,7 +421,7 @@ public sealed partial class SimulatedBackend
         var me = _incarnation;
         if (record.Fault is not null || record.IsHalfOpen)
         {
-            return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
+            return await FaultedAsync(me, record, deadline, record.IsHalfOpen ? "the peer dropped its side (half-open)" : "an earlier transfer broke it", cancellationToken).ConfigureAwait(false);
         }
 
         // CE takes its locks per device request (each layer of a push is one); HX once per call.
@@ -424,7 +429,7 @@ public sealed partial class SimulatedBackend
         var locked = await TakeTransferLocksAsync(record, pull, deadline, requestLocks ?? callLocks, cancellationToken).ConfigureAwait(false);
         if (Ended(me))
         {
-            return LlmStatus.Failed;
+            return Why(LlmStatus.Failed, EndedReason);
         }
 
         if (locked != LlmStatus.Success)
@@ -435,13 +440,15 @@ public sealed partial class SimulatedBackend
         if (!Holds(record) || record.Unlinking)
         {
             // Unlinked while this transfer waited for the link: CE sees the unlink (LINK_BUSY), HX a destroyed record.
-            return Profile == EngineProfile.CE && Holds(record) ? LlmStatus.LinkBusy : LlmStatus.NotYetLink;
+            return Profile == EngineProfile.CE && Holds(record)
+                ? Why(LlmStatus.LinkBusy, $"the link to cluster {record.PeerClusterId} is being unlinked")
+                : Why(LlmStatus.NotYetLink, $"the link to cluster {record.PeerClusterId} was unlinked while the transfer waited for it");
         }
 
         if (DeviceSilent([Npu!.Value, record.Peer.Npu ?? Npu!.Value]))
         {
             TraceFault("DeviceUnresponsive", pull ? "pull" : "push");
-            return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
+            return await FaultedAsync(me, record, deadline, "a device did not answer (fault plan)", cancellationToken).ConfigureAwait(false);
         }
 
         record.Transfers++;
@@ -451,7 +458,7 @@ public sealed partial class SimulatedBackend
             (var status, var remote, segments) = await plan(deadline).ConfigureAwait(false);
             if (Ended(me))
             {
-                return LlmStatus.Failed;
+                return Why(LlmStatus.Failed, EndedReason);
             }
 
             if (status != LlmStatus.Success)
@@ -461,7 +468,7 @@ public sealed partial class SimulatedBackend
 
             if (record.IsHalfOpen)
             {
-                return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false); // the peer went down
+                return await FaultedAsync(me, record, deadline, "the peer went down", cancellationToken).ConfigureAwait(false); // the peer went down
             }
 
             var (source, destination) = pull ? (remote!, local) : (local, remote!);
@@ -474,14 +481,14 @@ public sealed partial class SimulatedBackend
                 pull ? TransferDirection.Pull : TransferDirection.Push, deadline, cancellationToken).ConfigureAwait(false);
             if (Ended(me))
             {
-                return LlmStatus.Failed; // nothing is written: this side's memory is gone
+                return Why(LlmStatus.Failed, EndedReason); // nothing is written: this side's memory is gone
             }
 
             if (record.IsHalfOpen && outcome.Status != TransferStatus.Canceled)
             {
                 // The peer finalized or crashed while the bytes moved: its memory is gone, and the engine hears nothing
                 // until its wait expires (§6.2 half-open).
-                return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
+                return await FaultedAsync(me, record, deadline, "the peer went down while the bytes moved", cancellationToken).ConfigureAwait(false);
             }
 
             switch (outcome.Status)
@@ -490,16 +497,17 @@ public sealed partial class SimulatedBackend
                     // The stream reports a runtime error: HX returns the raw ACL code unchanged (§2); CE's status filter
                     // turns any code outside its whitelist into FAILED. Nothing is written; the link is unchanged.
                     TraceFault("TransferError", code.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                    return Profile == EngineProfile.CE ? LlmStatus.Failed : (LlmStatus)code;
+                    return Why(Profile == EngineProfile.CE ? LlmStatus.Failed : (LlmStatus)code,
+                        $"the stream reported runtime error {code} (fault plan){(Profile == EngineProfile.CE ? "; CE reports codes outside its whitelist as FAILED" : "")}; nothing was written");
                 case TransferStatus.Completed:
                     return Copy(source, destination, segments!);
                 case TransferStatus.Canceled:
                     cancellationToken.ThrowIfCancellationRequested();
-                    return LlmStatus.Failed;
+                    return Why(LlmStatus.Failed, "the transfer was canceled");
                 default:
                     // Timed out, or the path went down: the engine sees nothing until its wait expires.
                     ArmLateLanding(pull, record, source, destination, segments!, deadline);
-                    return await FaultedAsync(me, record, deadline, cancellationToken).ConfigureAwait(false);
+                    return await FaultedAsync(me, record, deadline, $"the transfer ended {outcome.Status}", cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -524,16 +532,16 @@ public sealed partial class SimulatedBackend
     }
 
     /// <summary>A transfer over a faulted or half-open link: the engine's timeout after the full wait, and the link stays faulted.</summary>
-    private async Task<LlmStatus> FaultedAsync(long me, LinkRecord record, long deadline, CancellationToken cancellationToken)
+    private async Task<LlmStatus> FaultedAsync(long me, LinkRecord record, long deadline, string cause, CancellationToken cancellationToken)
     {
         await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);
         if (Ended(me))
         {
-            return LlmStatus.Failed;
+            return Why(LlmStatus.Failed, EndedReason);
         }
 
         record.Fault ??= TimeoutStatus;
-        return record.Fault.Value;
+        return Why(record.Fault.Value, $"the link to cluster {record.PeerClusterId} is broken ({cause}); the engine waited {SyncWaitText}; unlink and link again");
     }
 
     /// <summary>Descriptors the engine sends: runs where source and destination both advance contiguously merge into one.</summary>
@@ -568,7 +576,7 @@ public sealed partial class SimulatedBackend
             if (!Fits(s.SourceOffset + s.Bytes, sourceLengths, sources, source, s.SourceTensor)
                 || !Fits(s.DestinationOffset + s.Bytes, destinationLengths, destinations, destination, s.DestinationTensor))
             {
-                return LlmStatus.ParamInvalid; // UB→sim: registered memory that no longer resolves
+                return Why(LlmStatus.ParamInvalid, "a block lies outside registered memory that no longer resolves"); // UB→sim: registered memory that no longer resolves
             }
         }
 

@@ -154,7 +154,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
         apply = null;
         if (!IsInitialized)
         {
-            return LlmStatus.Failed;
+            return Why(LlmStatus.Failed, $"instance {ClusterId} is not initialized");
         }
 
         if (!OptionRules.IsRole(role) || !OptionRules.TryParseSetRoleListen(Profile, options, out var listenParsed))
@@ -188,7 +188,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
                 StopListening();
                 if (role == LlmRole.Prompt && !StartListening(listen))
                 {
-                    return LlmStatus.Failed;
+                    return Why(LlmStatus.Failed, $"cannot listen on {string.Join(", ", listen)}: another instance holds the endpoint");
                 }
 
                 Role = role;
@@ -202,7 +202,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
             // The hixl backend cannot move its listener: any other endpoint is refused; links are not checked.
             if (listen.Count > 0 && !listen.SequenceEqual(_listening))
             {
-                return LlmStatus.FeatureNotEnabled;
+                return Why(LlmStatus.FeatureNotEnabled, $"the hixl backend cannot move its listener from {string.Join(", ", _listening)} to {string.Join(", ", listen)}");
             }
 
             Role = role;
@@ -211,7 +211,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
 
         if (HasLinks)
         {
-            return LlmStatus.ExistLink;
+            return Why(LlmStatus.ExistLink, $"instance {ClusterId} still has links; unlink every peer before SetRole");
         }
 
         if (listen.Count == 0)
@@ -224,7 +224,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
             StopListening();
             if (!StartListening(listen))
             {
-                return LlmStatus.Failed;
+                return Why(LlmStatus.Failed, $"cannot listen on {string.Join(", ", listen)}: another instance holds the endpoint");
             }
         }
 
