@@ -157,6 +157,46 @@ public sealed class LatencyModel
             transport == LinkKind.Hccs ? HardwareDefaults.HccsJitterNsMean : HardwareDefaults.RoceJitterNsMean);
     }
 
+    /// <summary>
+    /// A what-if copy: every path of one platform and transport gets its plateau bandwidth B multiplied by
+    /// <paramref name="factor"/> (so <see cref="Port"/> capacity scales too), while the per-block cost g and the
+    /// sharpness p keep their calibrated values: a faster link moves bytes faster, the engine's descriptor work does
+    /// not change.
+    /// </summary>
+    /// <param name="platform">The platform.</param>
+    /// <param name="transport">HCCS or RoCE.</param>
+    /// <param name="factor">Bandwidth multiplier, finite and positive (2 for a 400 Gb/s port instead of 200 Gb/s).</param>
+    /// <returns>The scaled model.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The factor is not a finite positive number.</exception>
+    /// <exception cref="InvalidOperationException">The model has no path of that platform and transport.</exception>
+    public LatencyModel WithBandwidthScale(Platform platform, LinkKind transport, double factor)
+    {
+        if (!double.IsFinite(factor) || factor <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(factor), factor, "the bandwidth factor is a finite number above 0");
+        }
+
+        var paths = new Dictionary<PathKey, PathFit>(_paths);
+        var scaled = 0;
+        foreach (var (key, fit) in _paths)
+        {
+            if (key.Platform == platform && key.Transport == transport)
+            {
+                var bandwidth = (long)Math.Max(1, Math.Round(fit.Timing.BandwidthBytesPerSecond * factor));
+                paths[key] = fit with
+                {
+                    Timing = fit.Timing with { BandwidthBytesPerSecond = bandwidth },
+                    Origin = string.Create(CultureInfo.InvariantCulture, $"{fit.Origin}; B x{factor:G4} (what-if)"),
+                };
+                scaled++;
+            }
+        }
+
+        return scaled == 0
+            ? throw new InvalidOperationException($"the latency model from {SourceName} has no {platform} {transport} path")
+            : new LatencyModel(paths, _ratios, SourceName);
+    }
+
     /// <summary>A Markdown table of every path's constants and origin.</summary>
     /// <returns>The table.</returns>
     public string ToMarkdown()

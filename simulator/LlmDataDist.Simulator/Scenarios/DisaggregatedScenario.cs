@@ -54,7 +54,7 @@ public sealed class DisaggregatedScenario : IDisposable
         _progress = progress;
         _observer = observer;
         _keepRecords = keepRecords;
-        var topology = spec.TopologyKind.ToUpperInvariant() switch
+        var topology = spec.Topology ?? spec.TopologyKind.ToUpperInvariant() switch
         {
             "A2" => Topology.A2(spec.Servers, spec.LatencyModel),
             "A3" => Topology.A3(spec.Servers, latencyModel: spec.LatencyModel),
@@ -63,6 +63,11 @@ public sealed class DisaggregatedScenario : IDisposable
         if (spec.Prompts < 1 || spec.Decoders < 1 || spec.Prompts + spec.Decoders > topology.Npus.Count)
         {
             throw new ArgumentException($"{spec.Prompts}P{spec.Decoders}D needs 2..{topology.Npus.Count} NPUs on this topology", nameof(spec));
+        }
+
+        if (spec.Placement is { } placement)
+        {
+            CheckPlacement(placement, spec, topology);
         }
 
         var faults = spec.ChaosSeed is { } chaos
@@ -101,6 +106,16 @@ public sealed class DisaggregatedScenario : IDisposable
             _linkDowns += up ? 0 : 1;
             _observer?.OnLinkState(_world.NowNs, link, up);
         };
+    }
+
+    private static void CheckPlacement(ScenarioPlacement placement, ScenarioSpec spec, Topology topology)
+    {
+        var all = placement.PromptNpus.Concat(placement.DecoderNpus).ToList();
+        if (placement.PromptNpus.Count != spec.Prompts || placement.DecoderNpus.Count != spec.Decoders
+            || all.Any(n => n < 0 || n >= topology.Npus.Count) || all.Distinct().Count() != all.Count)
+        {
+            throw new ArgumentException($"the placement must give {spec.Prompts} prompt and {spec.Decoders} decoder NPUs, distinct, each 0..{topology.Npus.Count - 1}", nameof(spec));
+        }
     }
 
     /// <summary>The world the scenario runs in (its trace, for export).</summary>
@@ -266,23 +281,16 @@ public sealed class DisaggregatedScenario : IDisposable
     private async Task SetUpAsync()
     {
         var topology = _world.Topology;
-        // Prompts fill the first server(s), decoders the NPUs after them: 1P1D on two servers crosses RoCE.
-        var npus = topology.Npus.OrderBy(n => n.ServerIndex).ThenBy(n => n.DeviceId).ToList();
-        var decoderStart = Math.Max(_spec.Prompts, topology.NpusOf(0).Count * ((_spec.Prompts + topology.NpusOf(0).Count - 1) / topology.NpusOf(0).Count));
-        if (decoderStart + _spec.Decoders > npus.Count)
-        {
-            decoderStart = _spec.Prompts; // not enough servers to separate them: share
-        }
-
+        var placement = _spec.Placement ?? ScenarioPlacement.Packed(topology, _spec.Prompts, _spec.Decoders);
         var clientOptions = new LlmDataDistClientOptions { TimeProvider = _world.TimeProvider };
         for (var p = 0; p < _spec.Prompts; p++)
         {
-            _prompts.Add(Create(p, 100UL + (ulong)p, npus[p], LlmRole.Prompt, clientOptions));
+            _prompts.Add(Create(p, 100UL + (ulong)p, topology.Npus[placement.PromptNpus[p]], LlmRole.Prompt, clientOptions));
         }
 
         for (var d = 0; d < _spec.Decoders; d++)
         {
-            _decoders.Add(Create(d, 200UL + (ulong)d, npus[decoderStart + d], LlmRole.Decoder, clientOptions));
+            _decoders.Add(Create(d, 200UL + (ulong)d, topology.Npus[placement.DecoderNpus[d]], LlmRole.Decoder, clientOptions));
         }
 
         foreach (var prompt in _prompts)

@@ -73,6 +73,14 @@ public sealed record ScenarioSpec(
     /// decoder that overlaps transfer with compute does); 0 moves every layer in one call.</summary>
     public int LayersPerCall { get; init; }
 
+    /// <summary>A topology built by the caller (a custom one, or a preset with what-if port figures); null builds
+    /// <see cref="TopologyKind"/> × <see cref="Servers"/> with <see cref="LatencyModel"/>, which then only label it.</summary>
+    public Topology? Topology { get; init; }
+
+    /// <summary>Where the instances go; null for <see cref="ScenarioPlacement.Packed"/> (prompts on the first
+    /// server(s), decoders from the next server on).</summary>
+    public ScenarioPlacement? Placement { get; init; }
+
     /// <summary>Whether the pool is laid out as one cache row per request (whole-cache modes).</summary>
     public bool WholeCache => Transfer is TransferMode.PullCache or TransferMode.PushCache;
 
@@ -82,7 +90,7 @@ public sealed record ScenarioSpec(
     /// <summary>Readable one-line form, for reports and replay.</summary>
     /// <returns>The text.</returns>
     public override string ToString() =>
-        $"{Prompts}P{Decoders}D on {Servers}x{TopologyKind.ToUpperInvariant()} {Profile} model={KvModel.Name} rate={RequestsPerSecond}/s prompt~{PromptTokensMean} out~{OutputTokensMean} " +
+        $"{Prompts}P{Decoders}D on {Topology?.Name ?? $"{Servers}x{TopologyKind.ToUpperInvariant()}"} {Profile} model={KvModel.Name} rate={RequestsPerSecond}/s prompt~{PromptTokensMean} out~{OutputTokensMean} " +
         $"duration={SimTime.Format(DurationNs)} seed={Seed}{(ChaosSeed is { } c ? $" chaos={c}" : string.Empty)}{(Faults is { Script.Count: > 0 } f ? $" faults={f.Script.Count}" : string.Empty)}{(MetadataOnly ? " metadata-only" : " bytes")}{(LateLanding ? " late-landing" : string.Empty)}{(Quarantine ? string.Empty : " no-quarantine")}" +
         $"{(Transfer == TransferMode.PullBlocks ? string.Empty : $" {Transfer}")}{(LayersPerCall > 0 ? $" layers/call={LayersPerCall}" : string.Empty)}";
 }
