@@ -15,6 +15,9 @@ internal sealed class RunSummary
 
     public string Title { get; set; } = string.Empty;
 
+    /// <summary>Where prompts and decoders run, and how many prompt/decoder pairs each link class carries.</summary>
+    public string? Placement { get; set; }
+
     public string TraceHash { get; set; } = string.Empty;
 
     public long TraceEvents { get; set; }
@@ -116,18 +119,27 @@ internal sealed class RunSummary
 
     /// <summary>A short line of the run's parameters, for titles.</summary>
     public static string TitleOf(ScenarioFile f) => string.Create(CultureInfo.InvariantCulture,
-        $"{f.Name} | {f.Placement.Prompts}P{f.Placement.Decoders}D {f.Topology.Servers}x{f.Topology.Preset.ToUpperInvariant()} {f.Profile.ToUpperInvariant()} {f.Model.Preset} {(f.Arrivals.TraceCsv is null ? $"{f.Arrivals.Rate:G4}/s" : "trace")} seed {f.Seed}");
+        $"{f.Name} | {f.Placement.Prompts}P{f.Placement.Decoders}D {TopologyLabel(f.Topology)} {f.Profile.ToUpperInvariant()} {f.Model.Preset} {(f.Arrivals.TraceCsv is null ? $"{f.Arrivals.Rate:G4}/s" : "trace")} seed {f.Seed}");
+
+    private static string TopologyLabel(TopologySection t) => t switch
+    {
+        { File: { } file } => Path.GetFileNameWithoutExtension(file),
+        { Custom: { } custom } => custom["name"]?.ToString() ?? "custom",
+        _ => $"{t.Servers ?? 2}x{(t.Preset ?? "a2").ToUpperInvariant()}"
+            + (t.NpusPerServer is null && t.ServersPerSuperNode is null && t.HbmGiB is null && t.Hccs is null && t.Roce is null ? string.Empty : " what-if"),
+    };
 
     public static RunSummary Build(ScenarioFile file, ScenarioSpec spec, ScenarioResult result, RunStats stats, TimeSpan wall, double peakMb)
     {
         var spanNs = Math.Max(1, stats.LastPullEndNs - Math.Min(stats.FirstArrivalNs, stats.LastPullEndNs));
         var spanS = spanNs / 1e9;
-        var topology = spec.TopologyKind == "a3" ? Topology.A3(spec.Servers, latencyModel: spec.LatencyModel) : Topology.A2(spec.Servers, spec.LatencyModel);
+        var topology = spec.Topology ?? (spec.TopologyKind == "a3" ? Topology.A3(spec.Servers, latencyModel: spec.LatencyModel) : Topology.A2(spec.Servers, spec.LatencyModel));
         var summary = new RunSummary
         {
             Tool = $"llmdd-sim {Cli.Version}",
             Scenario = file,
             Title = TitleOf(file),
+            Placement = TopologyResolver.Describe(spec.Placement ?? ScenarioPlacement.Packed(topology, spec.Prompts, spec.Decoders), topology),
             TraceHash = result.TraceHash,
             TraceEvents = result.TraceEvents,
             Requests = stats.Requests,
@@ -179,6 +191,10 @@ internal sealed class RunSummary
     {
         static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
         yield return ("scenario", Title);
+        if (Placement is not null)
+        {
+            yield return ("placement", Placement);
+        }
         yield return ("requests", Requests.ToString(CultureInfo.InvariantCulture));
         yield return ("KV delivered", $"{Delivered} ({(Requests == 0 ? "-" : F(100.0 * Delivered / Requests, "F1") + " %")})");
         foreach (var (outcome, count) in Outcomes.Where(o => o.Key != "ok"))

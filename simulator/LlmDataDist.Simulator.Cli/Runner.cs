@@ -98,7 +98,7 @@ internal static class Runner
         wall.Stop();
         using var scenario = run.Scenario;
         var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1e6;
-        var summary = RunSummary.Build(file, spec, run.Result, stats, wall.Elapsed, peakMb);
+        var summary = RunSummary.Build(ScenarioLoader.SelfContained(file, baseDirectory), spec, run.Result, stats, wall.Elapsed, peakMb);
         if (!quiet)
         {
             PrintTable(io, summary);

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace LlmDataDist.Simulator.Cli.Scenarios;
@@ -38,22 +39,60 @@ internal sealed class ScenarioFile
     public DecodeSection Decode { get; set; } = new();
 
     public FaultsSection Faults { get; set; } = new();
+
+    /// <summary>Where each JSON path of a YAML file starts, for messages; null for JSON files (and never written).</summary>
+    [JsonIgnore]
+    public SourceMap? Locations { get; set; }
 }
 
-[Description("Servers: a preset repeated.")]
+[Description("The deployment's servers, given one way: a preset (a2 or a3, with servers and optional what-if figures), a topology file, or a custom topology inline.")]
 internal sealed class TopologySection
 {
-    [Description("a2 (Atlas 800I A2: 8 NPUs per server, HCCS inside, RoCE between) or a3 (super-node).")]
-    public string Preset { get; set; } = "a2";
+    [Description("a2 (Atlas 800I A2: 8 NPUs per server, HCCS inside, RoCE between) or a3 (super-node); default a2 when neither file nor custom is given.")]
+    public string? Preset { get; set; }
 
-    [Description("Servers (1..64).")]
-    public int Servers { get; set; } = 2;
+    [Description("Preset: servers (1..64; default 2).")]
+    public int? Servers { get; set; }
 
-    [Description("Price transfers with a latency model fitted to this calibration CSV (platform,transport,path,direction,block_bytes,total_bytes,gbps), relative to this file; default: the published HIXL table.")]
+    [Description("Price transfers with a latency model fitted to this calibration CSV (platform,transport,path,direction,block_bytes,total_bytes,gbps), relative to this file; default: the published HIXL table. Also prices a file or custom topology that names a platform.")]
     public string? CalibrationCsv { get; set; }
+
+    [Description("Preset what-if: NPUs (dies on a3) per server, 1..64 (a2: 8, a3: 16).")]
+    public int? NpusPerServer { get; set; }
+
+    [Description("Preset what-if (a3 only): servers per super-node, the HCCS domain (default 48).")]
+    public int? ServersPerSuperNode { get; set; }
+
+    [Description("Preset what-if: HBM per NPU in GiB (default 64; e.g. 32 for a 910B4). A KV pool must fit it.")]
+    public double? HbmGiB { get; set; }
+
+    [Description("Preset what-if: the HCCS port of every NPU.")]
+    public PortOverride? Hccs { get; set; }
+
+    [Description("Preset what-if: the RoCE port of every NPU.")]
+    public PortOverride? Roce { get; set; }
+
+    [Description("A topology JSON as the simulator writes it (Topology.ToJson: name, platform, servers, npus with their port timings), relative to this file.")]
+    public string? File { get; set; }
+
+    [Description("The same topology document inline: { name, platform (A2, A3 or null), servers: [{ model, hostMemoryBytes, hccsDomain }], npus: [{ server, hbmBytes, hccs, roce, pcie }] }, each port { bandwidthBytesPerSecond, latencyNs, perBlockNs, jitterNsMean } or null.")]
+    public JsonObject? Custom { get; set; }
 }
 
-[Description("xPyD: prompts fill the first servers, decoders the next ones.")]
+[Description("What-if figures of one port type on a preset. The bandwidth scales every calibrated path over that transport (its plateau B and the port capacity); the per-block (descriptor) cost and the curve's shape stay calibrated.")]
+internal sealed class PortOverride
+{
+    [Description("Line rate in Gb/s (RoCE only; the presets have 200 Gb/s per NPU): the plateau keeps the preset's measured share of line rate, e.g. 400 doubles it.")]
+    public double? Gbps { get; set; }
+
+    [Description("Port capacity in GB/s (10^9 B/s), the quantity latency-model.md lists per port (A2 RoCE 23.82, A2 HCCS 27.08, A3 RoCE 24.47, A3 HCCS 165.76).")]
+    public double? BandwidthGBps { get; set; }
+
+    [Description("Fixed latency per hop in µs (a route crosses two hops; default HCCS 1, RoCE 2).")]
+    public double? LatencyUs { get; set; }
+}
+
+[Description("xPyD: how many instances, and where they go (one NPU each).")]
 internal sealed class PlacementSection
 {
     [Description("Prompt (prefill) instances, one NPU each.")]
@@ -61,6 +100,15 @@ internal sealed class PlacementSection
 
     [Description("Decoder instances, one NPU each.")]
     public int Decoders { get; set; } = 1;
+
+    [Description("packed (default): prompts fill the first servers, decoders start on the next server (pairs cross RoCE on A2); interleaved: prompts and decoders alternate NPU by NPU, so every server holds both and pairs inside a server use HCCS.")]
+    public string? Strategy { get; set; }
+
+    [Description("Explicit NPUs (global ids, the N of npuN link names) of the prompts, one per prompt; with decoderNpus, instead of a strategy.")]
+    public List<int>? PromptNpus { get; set; }
+
+    [Description("Explicit NPUs of the decoders, one per decoder; with promptNpus.")]
+    public List<int>? DecoderNpus { get; set; }
 }
 
 [Description("KV-cache layout: a preset, or custom numbers.")]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using LlmDataDist.Simulator.Scenarios;
 using LlmDataDist.Simulator.Semantics;
@@ -41,7 +42,30 @@ internal static class ScenarioLoader
             throw new UsageException($"{path}: scenario file not found");
         }
 
-        return Parse(File.ReadAllText(path), path);
+        var text = File.ReadAllText(path);
+        return YamlScenario.IsYaml(path) ? ParseYaml(text, path) : Parse(text, path);
+    }
+
+    /// <summary>A YAML scenario: the same node tree as JSON, the same rules; messages give <c>file:line:col</c>.</summary>
+    public static ScenarioFile ParseYaml(string yaml, string source)
+    {
+        var (root, map) = YamlScenario.Read(yaml, source);
+        if (root is not JsonObject)
+        {
+            throw new UsageException($"{map.Locate("$")}: $: must be a mapping of scenario sections");
+        }
+
+        try
+        {
+            var file = root.Deserialize<ScenarioFile>(JsonOptions)!;
+            file.Locations = map;
+            return file;
+        }
+        catch (JsonException ex)
+        {
+            var path = ex.Path ?? "$";
+            throw new UsageException($"{map.Locate(path)}: {path}: {Rule(ex)}");
+        }
     }
 
     public static ScenarioFile Parse(string json, string source)
@@ -58,7 +82,7 @@ internal static class ScenarioLoader
     }
 
     // System.Text.Json's messages name .NET types; say what the file must contain instead.
-    private static string Rule(JsonException ex)
+    internal static string Rule(JsonException ex)
     {
         var message = ex.Message;
         if (message.Contains("could not be mapped", StringComparison.Ordinal))
@@ -69,10 +93,22 @@ internal static class ScenarioLoader
             return $"unknown property '{name}' (see the schema: llmdd-sim schema)";
         }
 
+        if (message.Contains("missing required properties", StringComparison.Ordinal))
+        {
+            var start = message.IndexOf('\'', StringComparison.Ordinal);
+            return $"missing required property {(start < 0 ? "" : message[start..].TrimEnd('.'))}";
+        }
+
+        if (message.Contains("doesn't allow null", StringComparison.Ordinal) || message.Contains("does not allow null", StringComparison.Ordinal))
+        {
+            return "must not be null";
+        }
+
         if (message.Contains("could not be converted to", StringComparison.Ordinal))
         {
             return message switch
             {
+                _ when message.Contains("Simulator.Platform", StringComparison.Ordinal) => "must be A2, A3 or null",
                 _ when message.Contains("System.UInt64", StringComparison.Ordinal) => "must be a whole number 0..18446744073709551615",
                 _ when message.Contains("System.Int32", StringComparison.Ordinal) => "must be a whole number",
                 _ when message.Contains("System.Int64", StringComparison.Ordinal) => "must be a whole number",
@@ -95,7 +131,7 @@ internal static class ScenarioLoader
     public static ScenarioSpec Resolve(ScenarioFile file, string source, string baseDirectory)
     {
         var errors = new List<string>();
-        void Fail(string path, string rule) => errors.Add($"{source}: {path}: {rule}");
+        void Fail(string path, string rule) => errors.Add($"{file.Locations?.Locate(path) ?? source}: {path}: {rule}");
         string Got(double value) => value.ToString("G", CultureInfo.InvariantCulture);
 
         if (file.Topology is null || file.Placement is null || file.Model is null || file.Transfer is null || file.Arrivals is null
@@ -107,17 +143,6 @@ internal static class ScenarioLoader
         if (string.IsNullOrWhiteSpace(file.Name) || file.Name.Length > 80)
         {
             Fail("$.name", "must be 1..80 characters");
-        }
-
-        var preset = file.Topology.Preset?.ToLowerInvariant();
-        if (preset is not ("a2" or "a3"))
-        {
-            Fail("$.topology.preset", $"must be a2 or a3 (got '{file.Topology.Preset}')");
-        }
-
-        if (file.Topology.Servers is < 1 or > 64)
-        {
-            Fail("$.topology.servers", $"must be 1..64 (got {file.Topology.Servers})");
         }
 
         var profile = file.Profile?.ToLowerInvariant();
@@ -142,16 +167,12 @@ internal static class ScenarioLoader
             latencyModel = FitCalibration(Path.Combine(baseDirectory, calibration), "$.topology.calibrationCsv", Fail);
         }
 
-        Topology? topology = null;
-        if (errors.Count == 0)
+        var topologyErrors = errors.Count;
+        var (topology, topologyKind) = TopologyResolver.Resolve(file.Topology, latencyModel, baseDirectory, Fail);
+        ScenarioPlacement? placement = null;
+        if (topology is not null && errors.Count == topologyErrors && file.Placement.Prompts >= 1 && file.Placement.Decoders >= 1)
         {
-            topology = preset == "a2" ? Topology.A2(file.Topology.Servers, latencyModel) : Topology.A3(file.Topology.Servers, latencyModel: latencyModel);
-            var needed = file.Placement.Prompts + file.Placement.Decoders;
-            if (needed > topology.Npus.Count)
-            {
-                var perServer = topology.Npus.Count / file.Topology.Servers;
-                Fail("$.placement", $"{file.Placement.Prompts}P{file.Placement.Decoders}D needs {needed} NPUs but {file.Topology.Servers}x{preset!.ToUpperInvariant()} has {topology.Npus.Count}: raise topology.servers (--servers) to at least {(needed + perServer - 1) / perServer}");
-            }
+            placement = TopologyResolver.Place(file.Placement, topology, topologyKind, Fail);
         }
 
         var model = ResolveModel(file.Model, Fail);
@@ -242,6 +263,18 @@ internal static class ScenarioLoader
             }
         }
 
+        if (model is not null && placement is not null && topology is not null && file.Transfer.PoolBlocks >= 1)
+        {
+            // Every pool lives in its NPU's HBM (a what-if or custom HBM can be too small for it).
+            var poolBytes = (long)file.Transfer.PoolBlocks * model.BlockBytes * model.Tensors;
+            var smallest = placement.PromptNpus.Concat(placement.DecoderNpus).Select(n => topology.Npus[n]).MinBy(n => n.HbmBytes)!;
+            if (poolBytes > smallest.HbmBytes)
+            {
+                Fail("$.transfer.poolBlocks", string.Create(CultureInfo.InvariantCulture,
+                    $"a pool of {file.Transfer.PoolBlocks} blocks of {model.Name} needs {poolBytes / (double)(1L << 30):F1} GiB per instance but {smallest} has {smallest.HbmBytes / (double)(1L << 30):F1} GiB of HBM: lower poolBlocks (--blocks) to at most {smallest.HbmBytes / (model.BlockBytes * model.Tensors)}"));
+            }
+        }
+
         var faults = ResolveFaults(file.Faults, topology, Fail);
         if (errors.Count > 0)
         {
@@ -250,8 +283,8 @@ internal static class ScenarioLoader
 
         return new ScenarioSpec(
             Seed: file.Seed,
-            TopologyKind: preset!,
-            Servers: file.Topology.Servers,
+            TopologyKind: topologyKind,
+            Servers: topology!.Servers.Count,
             Prompts: file.Placement.Prompts,
             Decoders: file.Placement.Decoders,
             Profile: profile == "hx" ? EngineProfile.HX : EngineProfile.CE,
@@ -276,7 +309,24 @@ internal static class ScenarioLoader
         {
             Transfer = mode!.Value,
             LayersPerCall = file.Transfer.LayersPerCall,
+            Topology = topology,
+            Placement = placement,
         };
+    }
+
+    /// <summary>The scenario as summary.json keeps it for replay: a topology file is inlined as <c>custom</c>, so the
+    /// saved run does not depend on where that file was.</summary>
+    public static ScenarioFile SelfContained(ScenarioFile file, string baseDirectory)
+    {
+        if (file.Topology?.File is not { } path)
+        {
+            return file;
+        }
+
+        var copy = JsonSerializer.Deserialize<ScenarioFile>(JsonSerializer.Serialize(file, JsonOptions), JsonOptions)!;
+        copy.Topology.Custom = JsonNode.Parse(File.ReadAllText(Path.Combine(baseDirectory, path)))!.AsObject();
+        copy.Topology.File = null;
+        return copy;
     }
 
     /// <summary>The transfer modes by their scenario-file (and --transfer) name.</summary>
