@@ -105,7 +105,7 @@ public sealed class RunOutputTests : IDisposable
         Assert.Equal(2, spec.Prompts);
         Assert.Equal(2, spec.Decoders);
         Assert.Single(spec.Faults!.Script);
-        foreach (var example in Directory.EnumerateFiles(Path.Combine(RepoRoot(), "docs", "scenarios"), "*.json"))
+        foreach (var example in Directory.EnumerateFiles(Path.Combine(RepoRoot(), "docs", "scenarios")).Where(f => Path.GetExtension(f) is ".json" or ".yaml" or ".yml"))
         {
             Scenarios.ScenarioLoader.Resolve(Scenarios.ScenarioLoader.Load(example), example, Path.GetDirectoryName(example)!);
         }

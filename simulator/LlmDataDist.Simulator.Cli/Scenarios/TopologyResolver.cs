@@ -149,7 +149,7 @@ internal static class TopologyResolver
             var inner = ex.Path is { Length: > 1 } p ? p[1..] : string.Empty;
             // A file's own position helps; the inline document's positions are those of the scenario.
             var where = path is null ? string.Empty : $"{path}:{(ex.LineNumber ?? 0) + 1}:{(ex.BytePositionInLine ?? 0) + 1}: ${inner}: ";
-            fail(path is null ? at + inner : at, where + ScenarioLoader.Rule(ex));
+            fail(path is null ? at + inner : at, where + RuleOf(ex, inner));
         }
         catch (ArgumentException ex)
         {
@@ -164,6 +164,28 @@ internal static class TopologyResolver
         }
 
         return null;
+    }
+
+    // The topology document is read through constructors, whose conversion errors name the record, not the value's
+    // type: say what the property holds instead.
+    private static string RuleOf(JsonException ex, string path)
+    {
+        var rule = ScenarioLoader.Rule(ex);
+        if (rule != "must be an object")
+        {
+            return rule;
+        }
+
+        var name = path[(path.LastIndexOf('.') + 1)..];
+        return name switch
+        {
+            "name" or "model" => "must be a string",
+            "platform" => "must be A2, A3 or null",
+            "servers" or "npus" => "must be an array",
+            "hccs" or "roce" or "pcie" => "must be a port object or null",
+            "server" or "hccsDomain" or "hostMemoryBytes" or "hbmBytes" or "bandwidthBytesPerSecond" or "latencyNs" or "perBlockNs" or "jitterNsMean" => "must be a whole number",
+            _ => rule,
+        };
     }
 
     /// <summary>Where the instances go; null after a problem.</summary>
