@@ -139,7 +139,7 @@ public sealed class BadInputTests : IDisposable
         { "placements: {}\n", "bad.yaml:1:1: $.placements: unknown property 'placements'" },
         { "name: 2024\n", "bad.yaml:1:1: $.name: must be a string" },
         { "name: [unclosed\n", "bad.yaml:2:1: $: not valid YAML: " },
-        { "seed: 1\nseed: 2\n", "bad.yaml:2:1: $" },
+        { "seed: 1\nseed: 2\n", "bad.yaml:2:1: $: not valid YAML: Duplicate key seed" },
         { "- 1\n- 2\n", "bad.yaml:1:1: $: must be a mapping of scenario sections" },
         { "seed: 1\n---\nseed: 2\n", "bad.yaml:3:1: $: a scenario is one YAML document (got 2)" },
         { "", "bad.yaml:1:1: $: a scenario is one YAML document (got 0)" },

@@ -55,12 +55,8 @@ internal static partial class YamlScenario
                         throw new UsageException($"{source}:{keyNode.Start.Line}:{keyNode.Start.Column}: {path}: keys must be plain names");
                     }
 
+                    // A key given twice is refused by the parser itself ("Duplicate key").
                     var child = $"{path}.{key}";
-                    if (obj.ContainsKey(key))
-                    {
-                        throw new UsageException($"{source}:{keyNode.Start.Line}:{keyNode.Start.Column}: {child}: '{key}' is given twice");
-                    }
-
                     map.Add(child, keyNode.Start.Line, keyNode.Start.Column);
                     obj[key] = Convert(valueNode, child, map, source);
                 }
