@@ -12,7 +12,7 @@ namespace LlmDataDist.Simulator.Cli;
 /// </summary>
 internal sealed class RunOptions
 {
-    public Option<string?> Scenario { get; } = new("--scenario", "-s") { Description = "Scenario file (JSON; see `llmdd-sim schema`); default: the built-in 2P2D demo", HelpName = "file" };
+    public Option<string?> Scenario { get; } = new("--scenario", "-s") { Description = "Scenario file (JSON, or YAML as .yaml/.yml; see `llmdd-sim schema`); default: the built-in 2P2D demo", HelpName = "file" };
 
     public Option<ulong?> Seed { get; } = Number<ulong>("--seed", "world and request seed", "must be a whole number 0..18446744073709551615", _ => true);
 
