@@ -19,7 +19,7 @@ public sealed record ScenarioPlacement(IReadOnlyList<int> PromptNpus, IReadOnlyL
     public static ScenarioPlacement Packed(Topology topology, int prompts, int decoders)
     {
         var npus = Ordered(topology, prompts, decoders);
-        var perServer = topology.NpusOf(0).Count;
+        var perServer = Math.Max(1, topology.NpusOf(0).Count); // a custom topology's first server may have no NPU
         var decoderStart = Math.Max(prompts, perServer * ((prompts + perServer - 1) / perServer));
         if (decoderStart + decoders > npus.Count)
         {
