@@ -52,6 +52,12 @@ internal static class Sweep
         ["retries"] = (f, v) => f.Transfer.Retries = int.Parse(v, CultureInfo.InvariantCulture),
         ["drop-percent"] = (f, v) => f.Faults.TransferDropPercent = double.Parse(v, CultureInfo.InvariantCulture),
         ["chaos"] = (f, v) => f.Faults.ChaosSeed = ulong.Parse(v, CultureInfo.InvariantCulture),
+        ["placement"] = (f, v) => f.Placement.Strategy = v,
+        ["roce-gbps"] = (f, v) =>
+        {
+            var roce = f.Topology.Roce ??= new PortOverride();
+            (roce.Gbps, roce.BandwidthGBps) = (double.Parse(v, CultureInfo.InvariantCulture), null);
+        },
     };
 
     public sealed record Axis(string Key, IReadOnlyList<string> Values);

@@ -168,6 +168,22 @@ public sealed class ScenarioFileTests : IDisposable
     }
 
     [Fact]
+    public void A_sweep_puts_a_roce_what_if_and_placements_side_by_side()
+    {
+        var scenario = _cli.Write("small.json", CliHarness.Small);
+        var (code, _, error) = _cli.Run("sweep", "--scenario", scenario, "--vary", "placement=packed,interleaved", "--vary", "roce-gbps=200,400", "--out", _cli.PathOf("sweep"));
+        Assert.True(code == 0, error);
+        var rows = File.ReadAllLines(Path.Combine(_cli.PathOf("sweep"), "sweep.csv"));
+        var header = rows[0].Split(',').ToList();
+        var points = rows.Skip(1).Select(r => r.Split(',')).ToDictionary(
+            c => (c[header.IndexOf("placement")], c[header.IndexOf("roce-gbps")]),
+            c => double.Parse(c[header.IndexOf("pull_p50_ms")], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(4, points.Count);
+        Assert.True(points[("packed", "400")] < points[("packed", "200")], "packed 1P1D crosses RoCE: a faster port is faster");
+        Assert.Equal(points[("interleaved", "200")], points[("interleaved", "400")]); // an HCCS pair does not use RoCE
+    }
+
+    [Fact]
     public void Yaml_and_json_of_one_scenario_give_the_same_trace_hash_and_a_yaml_run_replays()
     {
         var json = _cli.Write("twin.json", """
