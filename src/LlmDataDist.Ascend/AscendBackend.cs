@@ -10,7 +10,8 @@ namespace LlmDataDist.Ascend;
 /// <remarks>
 /// <para>Each call is marshalled into native memory on the caller's thread, then made on one of the factory's
 /// dedicated worker threads; the returned task completes there and continues on the thread pool. No thread-pool
-/// thread ever blocks on a native call.</para>
+/// thread ever blocks on a native call. The returned <see cref="ValueTask{TResult}"/>s are backed by pooled objects:
+/// await each once, or call <c>AsTask()</c> first to await it more than once.</para>
 /// <para><b>Cancellation</b> stops the wait, never the native call: the call runs to its end (bounded by its own
 /// timeout) and what it did stays done; the task is cancelled as soon as the token fires. A call whose token is
 /// already cancelled is not made at all.</para>
