@@ -82,7 +82,7 @@ internal sealed class NativeWorkerPool : IDisposable
     }
 }
 
-/// <summary>One accepted native call: runs on a worker, completes its task, then releases what the call held.</summary>
+/// <summary>One accepted native call: runs on a worker, releases what the call held, then completes the caller's task.</summary>
 internal abstract class NativeCall
 {
     /// <summary>Makes the call and completes the caller's task; never throws.</summary>
