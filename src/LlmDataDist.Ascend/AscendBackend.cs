@@ -10,7 +10,8 @@ namespace LlmDataDist.Ascend;
 /// <remarks>
 /// <para>Each call is marshalled into native memory on the caller's thread, then made on one of the factory's
 /// dedicated worker threads; the returned task completes there and continues on the thread pool. No thread-pool
-/// thread ever blocks on a native call.</para>
+/// thread ever blocks on a native call. The returned <see cref="ValueTask{TResult}"/>s are backed by pooled objects:
+/// await each once, or call <c>AsTask()</c> first to await it more than once.</para>
 /// <para><b>Cancellation</b> stops the wait, never the native call: the call runs to its end (bounded by its own
 /// timeout) and what it did stays done; the task is cancelled as soon as the token fires. A call whose token is
 /// already cancelled is not made at all.</para>
@@ -100,8 +101,8 @@ public sealed unsafe class AscendBackend : ILlmDataDistBackend
     /// <inheritdoc/>
     public ValueTask<LlmStatus> PullKvBlocksAsync(CacheIndex srcCacheIndex, Cache dstCache, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<ulong> dstBlocks, KvCacheExtParam extParam, CancellationToken cancellationToken = default) =>
         Submit((srcCacheIndex, dstCache, srcBlocks, dstBlocks, extParam),
-            static (arena, a) => new BlocksCall((nint)CacheIndex(arena, a.srcCacheIndex), (nint)Cache(arena, a.dstCache), U64(arena, a.srcBlocks), (ulong)a.srcBlocks.Count, U64(arena, a.dstBlocks), (ulong)a.dstBlocks.Count, ExtParam(arena, a.extParam)),
-            static (h, c) => (LlmStatus)NativeMethods.PullKvBlocks(h, (NativeCacheIndex*)c.Index, (NativeCache*)c.Cache, c.Src, c.SrcLen, c.Dst, c.DstLen, c.Ext),
+            static (arena, a) => new TransferBlocksCall(CacheIndex(arena, a.srcCacheIndex), Cache(arena, a.dstCache), new BlockList(arena, a.srcBlocks), new BlockList(arena, a.dstBlocks), ExtParam(arena, a.extParam)),
+            static (h, c) => (LlmStatus)NativeMethods.PullKvBlocks(h, c.Remote, c.Local, c.Src.Blocks, c.Src.Count, c.Dst.Blocks, c.Dst.Count, c.Ext),
             cancellationToken);
 
     /// <inheritdoc/>
@@ -114,8 +115,8 @@ public sealed unsafe class AscendBackend : ILlmDataDistBackend
     /// <inheritdoc/>
     public ValueTask<LlmStatus> CopyKvBlocksAsync(Cache srcCache, Cache dstCache, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<IReadOnlyList<ulong>> dstBlocksList, CancellationToken cancellationToken = default) =>
         Submit((srcCache, dstCache, srcBlocks, dstBlocksList),
-            static (arena, a) => new BlocksCall((nint)Cache(arena, a.srcCache), (nint)Cache(arena, a.dstCache), U64(arena, a.srcBlocks), (ulong)a.srcBlocks.Count, (ulong*)U64Lists(arena, a.dstBlocksList), (ulong)a.dstBlocksList.Count, null),
-            static (h, c) => (LlmStatus)NativeMethods.CopyKvBlocks(h, (NativeCache*)c.Index, (NativeCache*)c.Cache, c.Src, c.SrcLen, (NativeU64Span*)c.Dst, c.DstLen),
+            static (arena, a) => new CopyBlocksCall(Cache(arena, a.srcCache), Cache(arena, a.dstCache), new BlockList(arena, a.srcBlocks), U64Lists(arena, a.dstBlocksList), (ulong)a.dstBlocksList.Count),
+            static (h, c) => (LlmStatus)NativeMethods.CopyKvBlocks(h, c.SrcCache, c.DstCache, c.Src.Blocks, c.Src.Count, c.DstLists, c.DstListCount),
             cancellationToken);
 
     /// <inheritdoc/>
@@ -128,8 +129,8 @@ public sealed unsafe class AscendBackend : ILlmDataDistBackend
     /// <inheritdoc/>
     public ValueTask<LlmStatus> PushKvBlocksAsync(Cache srcCache, CacheIndex dstCacheIndex, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<ulong> dstBlocks, KvCacheExtParam extParam, CancellationToken cancellationToken = default) =>
         Submit((srcCache, dstCacheIndex, srcBlocks, dstBlocks, extParam),
-            static (arena, a) => new BlocksCall((nint)CacheIndex(arena, a.dstCacheIndex), (nint)Cache(arena, a.srcCache), U64(arena, a.srcBlocks), (ulong)a.srcBlocks.Count, U64(arena, a.dstBlocks), (ulong)a.dstBlocks.Count, ExtParam(arena, a.extParam)),
-            static (h, c) => (LlmStatus)NativeMethods.PushKvBlocks(h, (NativeCache*)c.Cache, (NativeCacheIndex*)c.Index, c.Src, c.SrcLen, c.Dst, c.DstLen, c.Ext),
+            static (arena, a) => new TransferBlocksCall(CacheIndex(arena, a.dstCacheIndex), Cache(arena, a.srcCache), new BlockList(arena, a.srcBlocks), new BlockList(arena, a.dstBlocks), ExtParam(arena, a.extParam)),
+            static (h, c) => (LlmStatus)NativeMethods.PushKvBlocks(h, c.Local, c.Remote, c.Src.Blocks, c.Src.Count, c.Dst.Blocks, c.Dst.Count, c.Ext),
             cancellationToken);
 
     /// <inheritdoc/>
@@ -167,10 +168,10 @@ public sealed unsafe class AscendBackend : ILlmDataDistBackend
         var added = false;
         _handle.DangerousAddRef(ref added);
         var arena = NativeArena.Rent();
-        NativeCall<TState, TResult> work;
+        TState state;
         try
         {
-            work = new NativeCall<TState, TResult>(_handle, arena, marshal(arena, args), call);
+            state = marshal(arena, args);
         }
         catch
         {
@@ -179,14 +180,16 @@ public sealed unsafe class AscendBackend : ILlmDataDistBackend
             throw;
         }
 
+        var work = NativeCall<TState, TResult>.Rent(_handle, arena, state, call, cancellationToken);
+        var completion = work.Completion;
         if (!_pool.TryPost(work))
         {
-            work.Release();
-            throw new ObjectDisposedException(nameof(AscendBackendFactory), "The factory that created this backend was disposed; its worker threads are gone.");
+            var disposed = new ObjectDisposedException(nameof(AscendBackendFactory), "The factory that created this backend was disposed; its worker threads are gone.");
+            work.Abandon(disposed);
+            throw disposed;
         }
 
-        var done = work.Done.Task;
-        return new ValueTask<TResult>(cancellationToken.CanBeCanceled ? done.WaitAsync(cancellationToken) : done);
+        return completion;
     }
 
     /// <summary>Link and unlink: the clusters, and the caller-allocated per-cluster statuses (capacity = cluster count).</summary>
@@ -235,21 +238,41 @@ public sealed unsafe class AscendBackend : ILlmDataDistBackend
         }
     }
 
-    /// <summary>The block calls: a cache index or cache, a cache, two block lists (or a list of lists), a layer selection.</summary>
-    private readonly struct BlocksCall(nint index, nint cache, ulong* src, ulong srcLen, ulong* dst, ulong dstLen, NativeKvCacheExtParam* ext)
+    /// <summary>A block list in the arena: the values and how many.</summary>
+    private readonly struct BlockList(NativeArena arena, IReadOnlyList<ulong> blocks)
     {
-        public nint Index => index;
+        public readonly ulong* Blocks = U64(arena, blocks);
 
-        public nint Cache => cache;
+        public readonly ulong Count = (ulong)blocks.Count;
+    }
 
-        public ulong* Src => src;
+    /// <summary>PullKvBlocks and PushKvBlocks: the remote cache's index (the source of a pull, the destination of a
+    /// push), the local cache (the other end), the source and destination block lists, the layer selection.</summary>
+    private readonly struct TransferBlocksCall(NativeCacheIndex* remote, NativeCache* local, BlockList src, BlockList dst, NativeKvCacheExtParam* ext)
+    {
+        public readonly NativeCacheIndex* Remote = remote;
 
-        public ulong SrcLen => srcLen;
+        public readonly NativeCache* Local = local;
 
-        public ulong* Dst => dst;
+        public readonly BlockList Src = src;
 
-        public ulong DstLen => dstLen;
+        public readonly BlockList Dst = dst;
 
-        public NativeKvCacheExtParam* Ext => ext;
+        public readonly NativeKvCacheExtParam* Ext = ext;
+    }
+
+    /// <summary>CopyKvBlocks, within one instance: the two caches, the source blocks, and one destination block list
+    /// per copy of them.</summary>
+    private readonly struct CopyBlocksCall(NativeCache* srcCache, NativeCache* dstCache, BlockList src, NativeU64Span* dstLists, ulong dstListCount)
+    {
+        public readonly NativeCache* SrcCache = srcCache;
+
+        public readonly NativeCache* DstCache = dstCache;
+
+        public readonly BlockList Src = src;
+
+        public readonly NativeU64Span* DstLists = dstLists;
+
+        public readonly ulong DstListCount = dstListCount;
     }
 }

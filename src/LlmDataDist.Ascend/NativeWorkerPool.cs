@@ -5,8 +5,9 @@ namespace LlmDataDist.Ascend;
 /// <summary>
 /// A few dedicated threads that make the blocking native calls, fed by one channel. A native call may block for its
 /// whole timeout; on the thread pool 64 of them would starve it, so they never run there. Each call completes its
-/// task with <see cref="TaskCreationOptions.RunContinuationsAsynchronously"/>, so the caller's continuation never
-/// runs on a worker.
+/// caller's task with continuations that run asynchronously, so the caller's continuation never runs on a worker.
+/// Measured choices (docs/hardware.md, section 4): a posted call wakes one blocked worker, not all of them; a worker
+/// does not spin before it blocks.
 /// </summary>
 internal sealed class NativeWorkerPool : IDisposable
 {
@@ -63,19 +64,27 @@ internal sealed class NativeWorkerPool : IDisposable
                 call.Execute();
             }
 
-            // Blocking here is the point: this is our own thread, never a thread-pool one.
-            var more = reader.WaitToReadAsync();
-            if (!(more.IsCompleted ? more.Result : more.AsTask().GetAwaiter().GetResult()))
+            // Blocking here is the point: this is our own thread, never a thread-pool one. ReadAsync hands the next
+            // call to exactly one blocked worker; WaitToReadAsync would wake every idle worker for each call.
+            NativeCall next;
+            var read = reader.ReadAsync();
+            try
             {
-                return;
+                next = read.IsCompleted ? read.Result : read.AsTask().GetAwaiter().GetResult();
             }
+            catch (ChannelClosedException)
+            {
+                return; // disposed, and every call queued before has run
+            }
+
+            next.Execute();
         }
     }
 }
 
-/// <summary>One accepted native call: runs on a worker, completes its task, then releases what the call held.</summary>
+/// <summary>One accepted native call: runs on a worker, releases what the call held, then completes the caller's task.</summary>
 internal abstract class NativeCall
 {
-    /// <summary>Makes the call and completes the task; never throws.</summary>
+    /// <summary>Makes the call and completes the caller's task; never throws.</summary>
     public abstract void Execute();
 }

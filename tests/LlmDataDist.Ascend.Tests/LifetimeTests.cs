@@ -172,4 +172,38 @@ public sealed class LifetimeTests
 
         Assert.True(NativeScenario.Tensor(dst, 0).SequenceEqual(NativeScenario.Tensor(src, 0)), "the cancelled pull did not run to its end");
     }
+
+    [Fact]
+    public async Task Concurrent_calls_with_cancelled_waits_each_get_their_own_result()
+    {
+        // Call objects are pooled and reused: a caller must only ever see its own call's result, whether its wait was
+        // cancelled or not, and whether it awaits the ValueTask directly or through AsTask.
+        using var scenario = new NativeScenario();
+        var backend = scenario.Create(77, LlmRole.Decoder);
+        Assert.Equal(LlmStatus.Success, await backend.InitializeAsync(NativeScenario.Options()));
+        var desc = NativeScenario.Desc(tensors: 1, rows: 1, rowElements: 4);
+        var ids = new List<long>();
+        for (var round = 0; round < 40; round++)
+        {
+            using var cts = new CancellationTokenSource();
+            var calls = Enumerable.Range(0, 8).Select(i => backend.AllocateCacheAsync(desc, i % 2 == 0 ? cts.Token : CancellationToken.None)).ToArray();
+            await cts.CancelAsync();
+            for (var i = 0; i < calls.Length; i++)
+            {
+                try
+                {
+                    var result = i % 4 < 2 ? await calls[i] : await calls[i].AsTask();
+                    Assert.Equal(LlmStatus.Success, result.Status);
+                    ids.Add(result.Cache.CacheId);
+                }
+                catch (OperationCanceledException) when (i % 2 == 0)
+                {
+                    // Only the cancellable waits may end this way; their allocation still ran.
+                }
+            }
+        }
+
+        Assert.True(ids.Count >= 40 * 4, $"only {ids.Count} uncancelled calls returned");
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
 }

@@ -21,6 +21,9 @@ internal static class NativeTestEnvironment
     /// <summary>Where the sanitizer build of the native tree goes (beside the test project's other build output).</summary>
     public static string SanitizeBuildDirectory => Metadata("LlmddSanitizeBuildDir");
 
+    /// <summary>Where the aarch64 cross build of the native tree goes.</summary>
+    public static string Aarch64BuildDirectory => Metadata("LlmddAarch64BuildDir");
+
     public static string OutputDirectory => AppContext.BaseDirectory;
 
     private static string Metadata(string key) => typeof(NativeTestEnvironment).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;

@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then sudo_cmd="sudo"; fi
 apt_updated=0
 apt_install() {
   if [ "$apt_updated" -eq 0 ]; then $sudo_cmd apt-get update; apt_updated=1; fi
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y --no-install-recommends "$@"
+  $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@"
 }
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -21,7 +21,7 @@ if ! command -v aarch64-linux-gnu-g++ >/dev/null 2>&1; then
   echo "installing g++-aarch64-linux-gnu (apt)"
   apt_install g++-aarch64-linux-gnu
 fi
-for tool in cmake file readelf; do
+for tool in cmake readelf; do
   command -v "$tool" >/dev/null 2>&1 || { echo "missing $tool" >&2; exit 2; }
 done
 
@@ -34,7 +34,9 @@ for artifact in lib/libllm_engine.so lib/libllmdd_shim.so bin/llmdd_shim_driver;
   path="$build/$artifact"
   machine="$(readelf -h "$path" | sed -n 's/^ *Machine: *//p')"
   class="$(readelf -h "$path" | sed -n 's/^ *Class: *//p')"
-  echo "$artifact: $(file -b "$path" | cut -d, -f1-2) [readelf: $class, $machine]"
+  described=""
+  if command -v file >/dev/null 2>&1; then described="$(file -b "$path" | cut -d, -f1-2) "; fi
+  echo "$artifact: ${described}[readelf: $class, $machine]"
   if [ "$machine" != "AArch64" ] || [ "$class" != "ELF64" ]; then
     echo "  expected ELF64 AArch64" >&2
     fail=1
