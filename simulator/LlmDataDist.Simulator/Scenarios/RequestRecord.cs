@@ -25,4 +25,11 @@ public sealed record RequestRecord(int Id, int Prompt, int Decoder, int Tokens, 
 
     /// <summary>Arrival to KV on the decoder (time to first token, minus the first decode step).</summary>
     public long ReadyNs => PullEndNs - ArrivalNs;
+
+    /// <summary>The prompt finished computing the request's last layer (0 when prefill never ran).</summary>
+    public long PrefillEndNs { get; init; }
+
+    /// <summary>Exposed transfer: KV on the decoder minus prefill end, the part of the transfer on the time-to-first-token
+    /// path (all of it when the KV moves after prefill; the last layer group's share when layer-wise transfer overlaps it).</summary>
+    public long ExposedNs => PullEndNs - PrefillEndNs;
 }
