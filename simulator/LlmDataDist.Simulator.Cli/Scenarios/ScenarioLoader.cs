@@ -276,6 +276,7 @@ internal static class ScenarioLoader
         {
             Transfer = mode!.Value,
             LayersPerCall = file.Transfer.LayersPerCall,
+            OverlapPrefill = file.Transfer.OverlapPrefill,
         };
     }
 
