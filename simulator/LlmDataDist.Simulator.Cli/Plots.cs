@@ -87,11 +87,7 @@ internal static class Plots
     /// transfer's: how much of the transfer stays on the time-to-first-token path.</summary>
     public static Plot ExposedCdf(RunSummary summary)
     {
-        var transfer = summary.Scenario.Transfer;
-        var how = transfer.LayersPerCall > 0
-            ? string.Create(CultureInfo.InvariantCulture, $"{transfer.Mode}, {transfer.LayersPerCall} layers per call, {(transfer.OverlapPrefill ? "overlapping prefill" : "after prefill")}")
-            : $"{transfer.Mode}, every layer in one call after prefill";
-        var plot = Titled(new Plot(), $"Exposed KV transfer CDF (KV ready minus prefill end): {how}", summary);
+        var plot = Titled(new Plot(), $"Exposed KV transfer CDF (KV ready minus prefill end): {TransferOf(summary)}", summary);
         AddCdf(plot, summary.PullCdf, "whole transfer (first call to KV ready)");
         AddCdf(plot, summary.ExposedCdf, "exposed transfer");
         MarkPercentiles(plot, summary.ExposedMs);
@@ -101,6 +97,15 @@ internal static class Plots
         plot.YLabel("fraction of delivered requests");
         plot.Axes.SetLimitsY(0, 1.02);
         return plot;
+    }
+
+    /// <summary>How the run moved KV, e.g. "push-blocks, 8 layers per call, overlapping prefill".</summary>
+    private static string TransferOf(RunSummary summary)
+    {
+        var transfer = summary.Scenario.Transfer;
+        return transfer.LayersPerCall > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{transfer.Mode}, {transfer.LayersPerCall} layers per call, {(transfer.OverlapPrefill ? "overlapping prefill" : "after prefill")}")
+            : $"{transfer.Mode}, every layer in one call after prefill";
     }
 
     private static void MarkPercentiles(Plot plot, RunSummary.Percentiles percentiles)
@@ -115,23 +120,34 @@ internal static class Plots
     }
 
     /// <summary>Overlaid pull-latency CDFs of several runs (compare).</summary>
-    public static Plot CompareCdf(IReadOnlyList<(string Label, RunSummary Summary)> runs) =>
-        CompareCdf(runs, "KV pull latency", s => (s.PullCdf, s.PullMs));
-
-    /// <summary>Overlaid exposed-transfer CDFs of several runs (compare).</summary>
-    public static Plot CompareExposedCdf(IReadOnlyList<(string Label, RunSummary Summary)> runs) =>
-        CompareCdf(runs, "exposed KV transfer", s => (s.ExposedCdf, s.ExposedMs));
-
-    private static Plot CompareCdf(IReadOnlyList<(string Label, RunSummary Summary)> runs, string what, Func<RunSummary, (List<double[]> Cdf, RunSummary.Percentiles Ms)> figure)
+    public static Plot CompareCdf(IReadOnlyList<(string Label, RunSummary Summary)> runs)
     {
         var plot = new Plot();
-        plot.Title($"{char.ToUpperInvariant(what[0])}{what[1..]} CDF: " + string.Join(" vs ", runs.Select(r => r.Label)));
+        plot.Title("KV pull latency CDF: " + string.Join(" vs ", runs.Select(r => r.Label)));
         foreach (var (label, summary) in runs)
         {
-            var (cdf, ms) = figure(summary);
-            AddCdf(plot, cdf, string.Create(CultureInfo.InvariantCulture, $"{label}: p50 {ms.P50:F2} / p99 {ms.P99:F2} ms"));
+            AddCdf(plot, summary.PullCdf, string.Create(CultureInfo.InvariantCulture, $"{label}: p50 {summary.PullMs.P50:F2} / p99 {summary.PullMs.P99:F2} ms"));
         }
 
+        return CompareAxes(plot, "pull latency");
+    }
+
+    /// <summary>Overlaid exposed-transfer CDFs of several runs (compare), each labelled with how it moved KV.</summary>
+    public static Plot CompareExposedCdf(IReadOnlyList<(string Label, RunSummary Summary)> runs)
+    {
+        var plot = new Plot();
+        // The table names the runs (#1, #2, ...); the legend says how each moved KV, the title what they share.
+        plot.Title("Exposed KV transfer CDF (KV ready minus prefill end)\n" + string.Join(" vs ", runs.Select(r => r.Summary.Title).Distinct()), size: 14);
+        foreach (var (label, summary) in runs)
+        {
+            AddCdf(plot, summary.ExposedCdf, string.Create(CultureInfo.InvariantCulture, $"{label.Split(' ')[0]} {TransferOf(summary)}: p50 {summary.ExposedMs.P50:F2} / p99 {summary.ExposedMs.P99:F2} ms"));
+        }
+
+        return CompareAxes(plot, "exposed transfer");
+    }
+
+    private static Plot CompareAxes(Plot plot, string what)
+    {
         LogX(plot);
         plot.XLabel($"{what} (ms, log scale)");
         plot.YLabel("fraction of delivered requests");
