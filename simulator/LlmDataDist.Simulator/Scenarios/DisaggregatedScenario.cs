@@ -656,7 +656,28 @@ public sealed class DisaggregatedScenario : IDisposable
 
             try
             {
-                await TransferGroupAsync(decoder, prompt, srcSlots, dstSlots, blocks, first, end, perCall == layers).ConfigureAwait(true);
+                // Default ranges (all layers, tensors paired i to i) when one call moves everything.
+                var ext = perCall == layers
+                    ? null
+                    : new KvCacheExtParam(new LayerRange(first, end - 1), new LayerRange(first, end - 1), KvModel.TensorsPerLayer);
+                var source = new CacheIndex(prompt.ClusterId, prompt.Pool.CacheId, _spec.Transfer == TransferMode.PullCache ? (uint)srcSlots[0] : 0);
+                var destination = new CacheIndex(decoder.ClusterId, decoder.Pool.CacheId, _spec.Transfer == TransferMode.PushCache ? (uint)dstSlots[0] : 0);
+                switch (_spec.Transfer)
+                {
+                    case TransferMode.PushBlocks:
+                        await prompt.Client.PushKvBlocksAsync(prompt.Pool, destination, srcSlots, dstSlots, ext).ConfigureAwait(true);
+                        break;
+                    case TransferMode.PullCache:
+                        // A pull of a row moves only the request's blocks; a push always moves the whole row (size must be -1).
+                        await decoder.Client.PullKvCacheAsync(source, decoder.Pool, (uint)dstSlots[0], blocks * _spec.KvModel.BlockBytes, ext).ConfigureAwait(true);
+                        break;
+                    case TransferMode.PushCache:
+                        await prompt.Client.PushKvCacheAsync(prompt.Pool, destination, (uint)srcSlots[0], -1, ext).ConfigureAwait(true);
+                        break;
+                    default:
+                        await decoder.Client.PullKvBlocksAsync(source, decoder.Pool, srcSlots, dstSlots, ext).ConfigureAwait(true);
+                        break;
+                }
             }
             finally
             {
@@ -685,33 +706,6 @@ public sealed class DisaggregatedScenario : IDisposable
         if (notified > _world.NowNs)
         {
             await _world.Loop.Delay(notified - _world.NowNs).ConfigureAwait(true);
-        }
-    }
-
-    /// <summary>One call moving layers [<paramref name="first"/>, <paramref name="end"/>) of a request.</summary>
-    private async Task TransferGroupAsync(Instance decoder, Instance prompt, ulong[] srcSlots, ulong[] dstSlots, int blocks, int first, int end, bool allLayers)
-    {
-        // Default ranges (all layers, tensors paired i to i) when one call moves everything.
-        var ext = allLayers
-            ? null
-            : new KvCacheExtParam(new LayerRange(first, end - 1), new LayerRange(first, end - 1), KvModel.TensorsPerLayer);
-        var source = new CacheIndex(prompt.ClusterId, prompt.Pool.CacheId, _spec.Transfer == TransferMode.PullCache ? (uint)srcSlots[0] : 0);
-        var destination = new CacheIndex(decoder.ClusterId, decoder.Pool.CacheId, _spec.Transfer == TransferMode.PushCache ? (uint)dstSlots[0] : 0);
-        switch (_spec.Transfer)
-        {
-            case TransferMode.PushBlocks:
-                await prompt.Client.PushKvBlocksAsync(prompt.Pool, destination, srcSlots, dstSlots, ext).ConfigureAwait(true);
-                break;
-            case TransferMode.PullCache:
-                // A pull of a row moves only the request's blocks; a push always moves the whole row (size must be -1).
-                await decoder.Client.PullKvCacheAsync(source, decoder.Pool, (uint)dstSlots[0], blocks * _spec.KvModel.BlockBytes, ext).ConfigureAwait(true);
-                break;
-            case TransferMode.PushCache:
-                await prompt.Client.PushKvCacheAsync(prompt.Pool, destination, (uint)srcSlots[0], -1, ext).ConfigureAwait(true);
-                break;
-            default:
-                await decoder.Client.PullKvBlocksAsync(source, decoder.Pool, srcSlots, dstSlots, ext).ConfigureAwait(true);
-                break;
         }
     }
 
