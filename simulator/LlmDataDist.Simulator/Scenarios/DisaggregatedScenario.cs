@@ -8,7 +8,7 @@ namespace LlmDataDist.Simulator.Scenarios;
 /// Runs a <see cref="ScenarioSpec"/> in a fresh <see cref="SimulatedWorld"/>, through the typed client as a serving
 /// system would use it: every instance initializes, decoders link to every prompt, requests are prefilled, their KV
 /// moved as <see cref="ScenarioSpec.Transfer"/> says (blocks or a cache row, pulled or pushed, optionally one call per
-/// group of layers), and held while decoding. A pull that breaks its link triggers the documented
+/// group of layers, overlapping prefill), and held while decoding. A pull that breaks its link triggers the documented
 /// recovery (force unlink on both sides, link again). Same spec, same result, bit for bit.
 /// </summary>
 public sealed class DisaggregatedScenario : IDisposable
@@ -513,6 +513,7 @@ public sealed class DisaggregatedScenario : IDisposable
             {
                 _observer?.OnPullsInFlight(start, ++_pullsInFlight);
             }
+
             var outcome = "not attempted";
             var attempts = 0;
             while (attempts <= _spec.PullRetries)
@@ -552,13 +553,15 @@ public sealed class DisaggregatedScenario : IDisposable
                 Report(record);
             }
 
-            var pulledFrom = srcBlocks;
-            if (_world.NowNs < prefillEnd)
+            if (outcome != "ok" && _world.NowNs < prefillEnd)
             {
-                // A group failed while prefill still writes the prompt's blocks: they are free only when it ends.
+                // A layer group failed while prefill still writes the prompt's blocks: they are free when it ends.
+                Release(held);
                 await _world.Loop.Delay(prefillEnd - _world.NowNs).ConfigureAwait(true);
+                return;
             }
 
+            var pulledFrom = srcBlocks;
             Give(prompt, srcBlocks);
             srcBlocks = [];
             if (outcome != "ok")

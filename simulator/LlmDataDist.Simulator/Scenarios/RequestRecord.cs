@@ -8,7 +8,7 @@ namespace LlmDataDist.Simulator.Scenarios;
 /// <param name="Blocks">KV blocks.</param>
 /// <param name="Bytes">KV bytes moved.</param>
 /// <param name="ArrivalNs">Arrival.</param>
-/// <param name="PullStartNs">The pull started (0 when none).</param>
+/// <param name="PullStartNs">The pull started (0 when none); layer-wise overlapping prefill, its first call.</param>
 /// <param name="PullEndNs">The pull ended (0 when none).</param>
 /// <param name="Outcome">"ok", a status name, or why it was dropped.</param>
 /// <param name="Verified">With real bytes: the decoder's blocks equal the prompt's.</param>

@@ -114,4 +114,39 @@ public sealed class LayerWiseOverlapTests
         Assert.Equal(1, failed.Verified);
         Assert.Equal(0, failed.Corrupted);
     }
+
+    /// <summary>Blocks in use over every prompt pool and every decoder pool, as they change.</summary>
+    private sealed class PoolWatch : ScenarioObserver
+    {
+        public List<(long Ns, long Prompt, long Decoder)> Changes { get; } = [];
+
+        public override void OnPoolUsage(long nowNs, long promptBlocksUsed, long decoderBlocksUsed) => Changes.Add((nowNs, promptBlocksUsed, decoderBlocksUsed));
+    }
+
+    // A runtime error fails the second group at once, while prefill is still computing into the prompt's blocks: the
+    // decoder's blocks go back at the failure, the prompt's only when prefill has ended.
+    [Theory]
+    [InlineData(EngineProfile.CE, TransferMode.PullBlocks)]
+    [InlineData(EngineProfile.HX, TransferMode.PushBlocks)]
+    public void A_group_failing_during_prefill_frees_the_prompt_blocks_only_when_prefill_ends(EngineProfile profile, TransferMode mode)
+    {
+        var spec = FourGroups with { Profile = profile, Transfer = mode, PullRetries = 0 };
+        var first = Run(spec).Requests[0];
+        var prefillNs = first.Tokens * spec.PrefillNsPerToken;
+        var secondGroupAt = first.PrefillEndNs - (prefillNs / 2);
+        var caller = mode == TransferMode.PullBlocks ? 200UL : 100UL; // the decoder pulls, the prompt pushes
+        var watch = new PoolWatch();
+        var (scenario, failed) = DisaggregatedScenario.Run(spec with { Faults = FaultPlan.Scripted(new TransferErrorFault(caller, 507056, secondGroupAt, first.PrefillEndNs)) },
+            progress: null, watch, keepRecords: true, keepTraceEvents: false);
+        scenario.Dispose();
+
+        var request = failed.Requests[0];
+        Assert.False(request.Succeeded);
+        Assert.True(request.PullEndNs < request.PrefillEndNs, $"the group failed at {request.PullEndNs}, prefill ends at {request.PrefillEndNs}");
+        var decoderFree = watch.Changes.First(c => c.Ns > request.PullStartNs && c.Decoder == 0).Ns;
+        var promptFree = watch.Changes.First(c => c.Ns > request.PullStartNs && c.Prompt == 0).Ns;
+        Assert.Equal(request.PullEndNs, decoderFree);
+        Assert.Equal(request.PrefillEndNs, promptFree);
+        Assert.True(failed.Requests[1].Succeeded && failed.Requests[1].Verified == true, failed.Requests[1].ToString());
+    }
 }
