@@ -689,26 +689,22 @@ public sealed class DisaggregatedScenario : IDisposable
         }
     }
 
-    /// <summary>Waits until prefill has computed layers [0, <paramref name="layersEnd"/>) and writes those not yet
-    /// written; a pulling decoder learns of them one control message later.</summary>
+    /// <summary>Waits until prefill has computed layers [0, <paramref name="layersEnd"/>), and for a pulling decoder until
+    /// the prompt's message saying so has arrived, then writes the layers not yet written (nothing reads them earlier:
+    /// one wait per group instead of two).</summary>
     private async Task LayersReadyAsync(LayerOverlap overlap, Instance prompt, Instance decoder, ulong[] srcSlots, int blocks, int layersEnd)
     {
-        var computed = overlap.LayersComputedNs(layersEnd, _spec.KvModel.Layers);
-        if (computed > _world.NowNs)
+        var ready = overlap.LayersComputedNs(layersEnd, _spec.KvModel.Layers)
+            + (_spec.Transfer is TransferMode.PullBlocks or TransferMode.PullCache ? _notifyNs[prompt.Index, decoder.Index] : 0);
+        if (ready > _world.NowNs)
         {
-            await _world.Loop.Delay(computed - _world.NowNs).ConfigureAwait(true);
+            await _world.Loop.Delay(ready - _world.NowNs).ConfigureAwait(true);
         }
 
         if (overlap.LayersWritten < layersEnd)
         {
             WritePattern(prompt, _spec.MetadataOnly ? [] : BlocksOf(srcSlots, blocks), overlap.Id, overlap.LayersWritten, layersEnd);
             overlap.LayersWritten = layersEnd;
-        }
-
-        var notified = computed + (_spec.Transfer is TransferMode.PullBlocks or TransferMode.PullCache ? _notifyNs[prompt.Index, decoder.Index] : 0);
-        if (notified > _world.NowNs)
-        {
-            await _world.Loop.Delay(notified - _world.NowNs).ConfigureAwait(true);
         }
     }
 
