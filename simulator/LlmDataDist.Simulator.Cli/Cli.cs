@@ -204,8 +204,10 @@ internal static class Cli
             var outDir = r.GetValue(outOption) ?? Path.Combine("artifacts", "compare");
             Directory.CreateDirectory(outDir);
             var plot = Path.Combine(outDir, "compare-cdf.png");
+            var exposedPlot = Path.Combine(outDir, "compare-exposed-cdf.png");
             Plots.CompareCdf([.. labels.Zip(loaded, (label, l) => (label, l.Summary))]).SavePng(plot, Plots.Width, Plots.Height);
-            io.Out.WriteLine($"plot: {plot}");
+            Plots.CompareExposedCdf([.. labels.Zip(loaded, (label, l) => (label, l.Summary))]).SavePng(exposedPlot, Plots.Width, Plots.Height);
+            io.Out.WriteLine($"plots: {plot} {exposedPlot}");
             return 0;
         });
         return command;

@@ -10,7 +10,7 @@ internal static class Plots
     public const int Height = 520;
 
     /// <summary>Plot file names, in report order.</summary>
-    public static readonly string[] Files = ["latency-cdf.png", "ready-histogram.png", "bandwidth.png", "in-flight.png", "pool.png"];
+    public static readonly string[] Files = ["latency-cdf.png", "exposed-cdf.png", "ready-histogram.png", "bandwidth.png", "in-flight.png", "pool.png"];
 
     public static IReadOnlyList<string> Write(RunSummary summary, RunStats stats, string outDir)
     {
@@ -23,7 +23,8 @@ internal static class Plots
         }
 
         Save(LatencyCdf(summary), Files[0]);
-        Save(ReadyHistogram(summary, stats), Files[1]);
+        Save(ExposedCdf(summary), Files[1]);
+        Save(ReadyHistogram(summary, stats), Files[2]);
         var seconds = stats.Buckets.Select((_, i) => (i + 0.5) * stats.BucketNs / 1e9).ToArray();
 
         var bandwidth = Titled(new Plot(), "KV bandwidth over time per link class", summary);
@@ -39,7 +40,7 @@ internal static class Plots
         bandwidth.YLabel("GB/s delivered");
         bandwidth.Axes.SetLimitsY(0, Math.Max(1e-3, stats.Buckets.Count == 0 ? 1 : stats.Buckets.Max(b => b.Bytes.Values.DefaultIfEmpty(0).Sum()) / stats.BucketNs) * 1.15);
         bandwidth.ShowLegend(Alignment.UpperRight);
-        Save(bandwidth, Files[2]);
+        Save(bandwidth, Files[3]);
 
         var inFlight = Titled(new Plot(), "KV pulls in flight (peak per time bucket)", summary);
         var flights = inFlight.Add.Scatter(seconds, stats.Buckets.Select(b => (double)b.PullsInFlightMax).ToArray());
@@ -48,7 +49,7 @@ internal static class Plots
         inFlight.XLabel("virtual time (s)");
         inFlight.YLabel("pulls in flight");
         IntegerTicks(inFlight, stats.PeakPullsInFlight);
-        Save(inFlight, Files[3]);
+        Save(inFlight, Files[4]);
 
         var pool = Titled(new Plot(), "KV pool occupancy (peak per time bucket)", summary);
         var scenario = summary.Scenario;
@@ -64,7 +65,7 @@ internal static class Plots
         pool.XLabel("virtual time (s)");
         pool.YLabel("blocks in use (%)");
         pool.ShowLegend(Alignment.UpperRight);
-        Save(pool, Files[4]);
+        Save(pool, Files[5]);
         return written;
     }
 
@@ -73,20 +74,49 @@ internal static class Plots
     {
         var plot = Titled(new Plot(), "KV pull latency CDF", summary);
         AddCdf(plot, summary.PullCdf, "pull latency");
-        foreach (var (name, value) in new[] { ("p50", summary.PullMs.P50), ("p90", summary.PullMs.P90), ("p99", summary.PullMs.P99) })
-        {
-            var line = plot.Add.VerticalLine(Math.Log10(Math.Max(value, 1e-6)));
-            line.LegendText = string.Create(CultureInfo.InvariantCulture, $"{name} = {value:F3} ms");
-            line.LinePattern = LinePattern.Dashed;
-            line.LineWidth = 2;
-        }
-
+        MarkPercentiles(plot, summary.PullMs);
         plot.ShowLegend(Alignment.LowerRight);
         LogX(plot);
         plot.XLabel("pull latency (ms, log scale)");
         plot.YLabel("fraction of delivered requests");
         plot.Axes.SetLimitsY(0, 1.02);
         return plot;
+    }
+
+    /// <summary>Exposed-transfer CDF (KV ready minus prefill end) with p50 / p90 / p99 marked, next to the whole
+    /// transfer's: how much of the transfer stays on the time-to-first-token path.</summary>
+    public static Plot ExposedCdf(RunSummary summary)
+    {
+        var plot = Titled(new Plot(), $"Exposed KV transfer CDF (KV ready minus prefill end): {TransferOf(summary)}", summary);
+        AddCdf(plot, summary.PullCdf, "whole transfer (first call to KV ready)");
+        AddCdf(plot, summary.ExposedCdf, "exposed transfer");
+        MarkPercentiles(plot, summary.ExposedMs);
+        plot.ShowLegend(Alignment.UpperLeft); // the curves rise to the right: the upper left stays clear
+        LogX(plot);
+        plot.XLabel("time (ms, log scale)");
+        plot.YLabel("fraction of delivered requests");
+        plot.Axes.SetLimitsY(0, 1.02);
+        return plot;
+    }
+
+    /// <summary>How the run moved KV, e.g. "push-blocks, 8 layers per call, overlapping prefill".</summary>
+    private static string TransferOf(RunSummary summary)
+    {
+        var transfer = summary.Scenario.Transfer;
+        return transfer.LayersPerCall > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{transfer.Mode}, {transfer.LayersPerCall} layers per call, {(transfer.OverlapPrefill ? "overlapping prefill" : "after prefill")}")
+            : $"{transfer.Mode}, every layer in one call after prefill";
+    }
+
+    private static void MarkPercentiles(Plot plot, RunSummary.Percentiles percentiles)
+    {
+        foreach (var (name, value) in new[] { ("p50", percentiles.P50), ("p90", percentiles.P90), ("p99", percentiles.P99) })
+        {
+            var line = plot.Add.VerticalLine(Math.Log10(Math.Max(value, 1e-6)));
+            line.LegendText = string.Create(CultureInfo.InvariantCulture, $"{name} = {value:F3} ms");
+            line.LinePattern = LinePattern.Dashed;
+            line.LineWidth = 2;
+        }
     }
 
     /// <summary>Overlaid pull-latency CDFs of several runs (compare).</summary>
@@ -99,8 +129,27 @@ internal static class Plots
             AddCdf(plot, summary.PullCdf, string.Create(CultureInfo.InvariantCulture, $"{label}: p50 {summary.PullMs.P50:F2} / p99 {summary.PullMs.P99:F2} ms"));
         }
 
+        return CompareAxes(plot, "pull latency");
+    }
+
+    /// <summary>Overlaid exposed-transfer CDFs of several runs (compare), each labelled with how it moved KV.</summary>
+    public static Plot CompareExposedCdf(IReadOnlyList<(string Label, RunSummary Summary)> runs)
+    {
+        var plot = new Plot();
+        // The table names the runs (#1, #2, ...); the legend says how each moved KV, the title what they share.
+        plot.Title("Exposed KV transfer CDF (KV ready minus prefill end)\n" + string.Join(" vs ", runs.Select(r => r.Summary.Title).Distinct()), size: 14);
+        foreach (var (label, summary) in runs)
+        {
+            AddCdf(plot, summary.ExposedCdf, string.Create(CultureInfo.InvariantCulture, $"{label.Split(' ')[0]} {TransferOf(summary)}: p50 {summary.ExposedMs.P50:F2} / p99 {summary.ExposedMs.P99:F2} ms"));
+        }
+
+        return CompareAxes(plot, "exposed transfer");
+    }
+
+    private static Plot CompareAxes(Plot plot, string what)
+    {
         LogX(plot);
-        plot.XLabel("pull latency (ms, log scale)");
+        plot.XLabel($"{what} (ms, log scale)");
         plot.YLabel("fraction of delivered requests");
         plot.Axes.SetLimitsY(0, 1.02);
         plot.ShowLegend(Alignment.LowerRight);

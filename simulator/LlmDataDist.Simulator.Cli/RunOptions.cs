@@ -58,6 +58,8 @@ internal sealed class RunOptions
 
     public Option<int?> LayersPerCall { get; } = Number<int>("--layers-per-call", "layers per transfer call, layer-wise (0: every layer in one call)", "must be a whole number 0..1000", v => v is >= 0 and <= 1000);
 
+    public Option<bool> NoOverlap { get; } = new("--no-overlap") { Description = "layer-wise: move every layer group after the whole prefill instead of as prefill computes it" };
+
     public Option<string?> Out { get; } = OutOption("where summary.json, transfers.csv, trace.json, plots and report.html go (artifacts/scenario)");
 
     public Option<bool> NoFiles { get; } = new("--no-files") { Description = "write nothing; print the summary only" };
@@ -71,7 +73,7 @@ internal sealed class RunOptions
     public IEnumerable<Option> All =>
     [
         Scenario, Seed, Topology, Servers, Prompts, Decoders, Profile, Model, Rate, Requests, DurationMs, PromptTokens, OutputTokens, Blocks,
-        Retries, Chaos, Calibration, Bytes, LateLanding, NoQuarantine, RecoveryDelayMs, Transfer, LayersPerCall, Out, NoFiles, MaxMemoryMb, MaxWallS, MaxTraceEvents,
+        Retries, Chaos, Calibration, Bytes, LateLanding, NoQuarantine, RecoveryDelayMs, Transfer, LayersPerCall, NoOverlap, Out, NoFiles, MaxMemoryMb, MaxWallS, MaxTraceEvents,
     ];
 
     public void AddTo(Command command)
@@ -116,6 +118,7 @@ internal sealed class RunOptions
         if (r.GetValue(RecoveryDelayMs) is { } recoveryDelay) { f.Transfer.RecoveryDelayMs = recoveryDelay; }
         if (r.GetValue(Transfer) is { } transfer) { f.Transfer.Mode = transfer; }
         if (r.GetValue(LayersPerCall) is { } layersPerCall) { f.Transfer.LayersPerCall = layersPerCall; }
+        if (r.GetValue(NoOverlap)) { f.Transfer.OverlapPrefill = false; }
     }
 
     public Limits LimitsOf(ParseResult r) => new(

@@ -10,7 +10,7 @@ namespace LlmDataDist.Simulator.Cli;
 /// </summary>
 internal sealed class RunStats(long bucketNs, TextWriter? transfers) : ScenarioObserver
 {
-    public const string TransfersHeader = "id,prompt,decoder,link_class,prompt_tokens,blocks,bytes,arrival_ns,pull_start_ns,pull_end_ns,pull_ns,ready_ns,attempts,outcome,verified";
+    public const string TransfersHeader = "id,prompt,decoder,link_class,prompt_tokens,blocks,bytes,arrival_ns,pull_start_ns,pull_end_ns,pull_ns,ready_ns,attempts,outcome,verified,exposed_ns";
 
     private readonly SortedDictionary<string, long> _outcomes = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, LinkClassStats> _classes = new(StringComparer.Ordinal);
@@ -25,6 +25,15 @@ internal sealed class RunStats(long bucketNs, TextWriter? transfers) : ScenarioO
     public LatencyHistogram Pull { get; } = new();
 
     public LatencyHistogram Ready { get; } = new();
+
+    /// <summary>KV on the decoder minus prefill end: the transfer time on the time-to-first-token path.</summary>
+    public LatencyHistogram Exposed { get; } = new();
+
+    /// <summary>Arrival to the end of the decoder's first step (KV ready plus one decode step).</summary>
+    public LatencyHistogram FirstDecodeStep { get; } = new();
+
+    /// <summary>One decode step (the scenario's time per output token).</summary>
+    public long DecodeStepNs { get; init; }
 
     public long Requests { get; private set; }
 
@@ -95,6 +104,8 @@ internal sealed class RunStats(long bucketNs, TextWriter? transfers) : ScenarioO
             BytesMoved += record.Bytes;
             Pull.Record(record.PullNs);
             Ready.Record(record.ReadyNs);
+            Exposed.Record(record.ExposedNs);
+            FirstDecodeStep.Record(record.ReadyNs + DecodeStepNs);
             LastPullEndNs = Math.Max(LastPullEndNs, record.PullEndNs);
             if (!_classes.TryGetValue(record.LinkClass, out var link))
             {
@@ -116,7 +127,7 @@ internal sealed class RunStats(long bucketNs, TextWriter? transfers) : ScenarioO
             }
 
             transfers.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{record.Id},{record.Prompt},{record.Decoder},{record.LinkClass},{record.Tokens},{record.Blocks},{record.Bytes},{record.ArrivalNs},{record.PullStartNs},{record.PullEndNs},{(record.PullEndNs > 0 ? record.PullNs : 0)},{(record.Succeeded ? record.ReadyNs : 0)},{record.Attempts},{Csv(record.Outcome)},{(record.Verified is { } v ? (v ? "yes" : "no") : "-")}"));
+                $"{record.Id},{record.Prompt},{record.Decoder},{record.LinkClass},{record.Tokens},{record.Blocks},{record.Bytes},{record.ArrivalNs},{record.PullStartNs},{record.PullEndNs},{(record.PullEndNs > 0 ? record.PullNs : 0)},{(record.Succeeded ? record.ReadyNs : 0)},{record.Attempts},{Csv(record.Outcome)},{(record.Verified is { } v ? (v ? "yes" : "no") : "-")},{(record.Succeeded ? record.ExposedNs : 0)}"));
         }
     }
 

@@ -38,6 +38,12 @@ internal sealed class RunSummary
 
     public Percentiles ReadyMs { get; set; } = new();
 
+    /// <summary>Exposed transfer: KV on the decoder minus prefill end (the transfer's share of time to first token).</summary>
+    public Percentiles ExposedMs { get; set; } = new();
+
+    /// <summary>Arrival to the end of the decoder's first step: KV ready plus one decode step.</summary>
+    public Percentiles FirstDecodeStepMs { get; set; } = new();
+
     public List<LinkClassSummary> LinkClasses { get; set; } = [];
 
     public double PromptPoolPeakPercent { get; set; }
@@ -79,6 +85,9 @@ internal sealed class RunSummary
 
     /// <summary>Arrival-to-KV-ready CDF: [ms, fraction at or below].</summary>
     public List<double[]> ReadyCdf { get; set; } = [];
+
+    /// <summary>Exposed-transfer CDF: [ms, fraction at or below].</summary>
+    public List<double[]> ExposedCdf { get; set; } = [];
 
     public sealed class Percentiles
     {
@@ -150,6 +159,8 @@ internal sealed class RunSummary
             ThroughputGBps = stats.BytesMoved / 1e9 / spanS,
             PullMs = Percentiles.Of(stats.Pull),
             ReadyMs = Percentiles.Of(stats.Ready),
+            ExposedMs = Percentiles.Of(stats.Exposed),
+            FirstDecodeStepMs = Percentiles.Of(stats.FirstDecodeStep),
             PromptPoolPeakPercent = 100.0 * stats.PeakPromptBlocks / ((long)spec.Prompts * spec.BlocksPerInstance),
             DecoderPoolPeakPercent = 100.0 * stats.PeakDecoderBlocks / ((long)spec.Decoders * spec.BlocksPerInstance),
             PeakPullsInFlight = stats.PeakPullsInFlight,
@@ -168,6 +179,7 @@ internal sealed class RunSummary
             PeakWorkingSetMB = peakMb,
             PullCdf = [.. stats.Pull.Cdf().Select(p => new[] { p.Value / 1e6, p.Fraction })],
             ReadyCdf = [.. stats.Ready.Cdf().Select(p => new[] { p.Value / 1e6, p.Fraction })],
+            ExposedCdf = [.. stats.Exposed.Cdf().Select(p => new[] { p.Value / 1e6, p.Fraction })],
         };
         foreach (var (name, link) in stats.LinkClasses)
         {
@@ -206,6 +218,8 @@ internal sealed class RunSummary
         yield return ("throughput", $"{F(ThroughputRequestsPerS, "F1")} req/s, {F(ThroughputGBps, "F2")} GB/s");
         yield return ("pull p50 / p90 / p99 / max", $"{F(PullMs.P50, "F3")} / {F(PullMs.P90, "F3")} / {F(PullMs.P99, "F3")} / {F(PullMs.Max, "F3")} ms");
         yield return ("arrival→KV ready p50 / p90 / p99", $"{F(ReadyMs.P50, "F3")} / {F(ReadyMs.P90, "F3")} / {F(ReadyMs.P99, "F3")} ms");
+        yield return ("exposed transfer p50 / p90 / p99 / mean", $"{F(ExposedMs.P50, "F3")} / {F(ExposedMs.P90, "F3")} / {F(ExposedMs.P99, "F3")} / {F(ExposedMs.Mean, "F3")} ms");
+        yield return ("arrival→first decode step p50 / p90 / p99", $"{F(FirstDecodeStepMs.P50, "F3")} / {F(FirstDecodeStepMs.P90, "F3")} / {F(FirstDecodeStepMs.P99, "F3")} ms");
         foreach (var link in LinkClasses)
         {
             yield return ($"{link.Class}: pulls, GB, GB/s per pull, utilisation", $"{link.Pulls}, {F(link.GB, "F2")} GB, {F(link.AchievedGBpsPerPull, "F2")} GB/s, {F(link.UtilisationPercent, "F1")} %");

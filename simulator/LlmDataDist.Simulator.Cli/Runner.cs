@@ -74,7 +74,7 @@ internal static class Runner
         }
 
         var bucketNs = Math.Max(SimTime.NsPerMs, (spec.DurationNs + (3 * SimTime.NsPerSecond)) / 200);
-        var stats = new RunStats(bucketNs, transfers);
+        var stats = new RunStats(bucketNs, transfers) { DecodeStepNs = spec.DecodeNsPerToken };
         var wall = Stopwatch.StartNew();
         (DisaggregatedScenario Scenario, ScenarioResult Result) run;
         try

@@ -19,7 +19,7 @@ internal static class Sweep
     private static readonly string[] Metrics =
     [
         "requests", "delivered", "pull_p50_ms", "pull_p90_ms", "pull_p99_ms", "ready_p50_ms", "ready_p99_ms", "throughput_req_s",
-        "throughput_gb_s", "link_down_events", "retried_pulls", "relinks", "trace_hash",
+        "throughput_gb_s", "link_down_events", "retried_pulls", "relinks", "trace_hash", "exposed_p50_ms", "exposed_p99_ms",
     ];
 
     /// <summary>Keys --vary accepts, and how each sets a scenario value.</summary>
@@ -50,6 +50,8 @@ internal static class Sweep
         ["output-tokens"] = (f, v) => f.Decode.TokensMean = int.Parse(v, CultureInfo.InvariantCulture),
         ["blocks"] = (f, v) => f.Transfer.PoolBlocks = int.Parse(v, CultureInfo.InvariantCulture),
         ["retries"] = (f, v) => f.Transfer.Retries = int.Parse(v, CultureInfo.InvariantCulture),
+        ["layers-per-call"] = (f, v) => f.Transfer.LayersPerCall = int.Parse(v, CultureInfo.InvariantCulture),
+        ["overlap"] = (f, v) => f.Transfer.OverlapPrefill = bool.Parse(v),
         ["drop-percent"] = (f, v) => f.Faults.TransferDropPercent = double.Parse(v, CultureInfo.InvariantCulture),
         ["chaos"] = (f, v) => f.Faults.ChaosSeed = ulong.Parse(v, CultureInfo.InvariantCulture),
         ["placement"] = (f, v) => f.Placement.Strategy = v,
@@ -242,7 +244,7 @@ internal static class Sweep
         .Concat(new object[]
         {
             s.Requests, s.Delivered, R(s.PullMs.P50), R(s.PullMs.P90), R(s.PullMs.P99), R(s.ReadyMs.P50), R(s.ReadyMs.P99),
-            R(s.ThroughputRequestsPerS), R(s.ThroughputGBps), s.LinkDownEvents, s.RetriedPulls, s.Relinks, s.TraceHash,
+            R(s.ThroughputRequestsPerS), R(s.ThroughputGBps), s.LinkDownEvents, s.RetriedPulls, s.Relinks, s.TraceHash, R(s.ExposedMs.P50), R(s.ExposedMs.P99),
         }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)!)));
 
     private static string R(double value) => value.ToString("F6", CultureInfo.InvariantCulture);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace LlmDataDist.Simulator.Cli.Tests;
@@ -156,6 +157,8 @@ public sealed class RunOutputTests : IDisposable
     [InlineData("ce", "push-blocks", 0)]
     [InlineData("hx", "pull-cache", 1)]
     [InlineData("ce", "push-cache", 1)]
+    [InlineData("ce", "pull-blocks", 2)]
+    [InlineData("hx", "push-blocks", 1)]
     public void Every_transfer_mode_runs_from_the_command_line_and_its_bytes_are_verified(string profile, string mode, int layersPerCall)
     {
         var (code, output, error) = _cli.Run("run", "--profile", profile, "--transfer", mode, "--layers-per-call", layersPerCall.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -170,6 +173,46 @@ public sealed class RunOutputTests : IDisposable
         Assert.Equal(layersPerCall, transfer.GetProperty("layersPerCall").GetInt32());
         Assert.Equal(0, _cli.Run("replay", _cli.PathOf("run")).Code);
         Assert.Contains("bytes verified / corrupted", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Layer_wise_transfer_overlapping_prefill_exposes_less_transfer_and_every_output_says_so()
+    {
+        string[] run = ["run", "--prompts", "2", "--decoders", "2", "--transfer", "push-blocks", "--layers-per-call", "8", "--rate", "40", "--duration-ms", "400", "--output-tokens", "4"];
+        var (code, output, error) = _cli.Run([.. run, "--out", _cli.PathOf("overlap")]);
+        Assert.True(code == 0, error);
+        Assert.Contains("exposed transfer p50 / p90 / p99 / mean", output, StringComparison.Ordinal);
+        Assert.Contains("arrival→first decode step p50 / p90 / p99", output, StringComparison.Ordinal);
+        (code, _, error) = _cli.Run([.. run, "--no-overlap", "--out", _cli.PathOf("after")]);
+        Assert.True(code == 0, error);
+
+        JsonElement Summary(string dir) => JsonDocument.Parse(File.ReadAllText(Path.Combine(_cli.PathOf(dir), "summary.json"))).RootElement;
+        double Exposed(string dir, string figure) => Summary(dir).GetProperty("exposedMs").GetProperty(figure).GetDouble();
+        Assert.True(Summary("overlap").GetProperty("scenario").GetProperty("transfer").GetProperty("overlapPrefill").GetBoolean());
+        Assert.False(Summary("after").GetProperty("scenario").GetProperty("transfer").GetProperty("overlapPrefill").GetBoolean());
+        foreach (var figure in new[] { "p50", "p99", "mean" })
+        {
+            Assert.True(Exposed("overlap", figure) < Exposed("after", figure), $"{figure}: overlapped {Exposed("overlap", figure)} ms, after prefill {Exposed("after", figure)} ms");
+        }
+
+        // After prefill the whole transfer is exposed; overlapped, less than the whole transfer is.
+        Assert.Equal(Summary("after").GetProperty("pullMs").GetProperty("p50").GetDouble(), Exposed("after", "p50"), 3);
+        Assert.True(Exposed("overlap", "p50") < Summary("overlap").GetProperty("pullMs").GetProperty("p50").GetDouble());
+        Assert.NotEmpty(Summary("overlap").GetProperty("exposedCdf").EnumerateArray());
+
+        // transfers.csv: exposed_ns of a delivered request is positive and part of its arrival-to-ready time.
+        var csv = File.ReadAllLines(Path.Combine(_cli.PathOf("overlap"), "transfers.csv"));
+        var columns = csv[0].Split(',');
+        var (exposedAt, readyAt, outcomeAt) = (Array.IndexOf(columns, "exposed_ns"), Array.IndexOf(columns, "ready_ns"), Array.IndexOf(columns, "outcome"));
+        var delivered = csv.Skip(1).Select(l => l.Split(',')).Where(c => c[outcomeAt] == "ok").ToList();
+        Assert.NotEmpty(delivered);
+        Assert.All(delivered, c => Assert.InRange(long.Parse(c[exposedAt], CultureInfo.InvariantCulture), 1, long.Parse(c[readyAt], CultureInfo.InvariantCulture)));
+        Assert.Equal(0, _cli.Run("replay", _cli.PathOf("overlap")).Code);
+
+        (code, output, error) = _cli.Run("compare", _cli.PathOf("overlap"), _cli.PathOf("after"), "--out", _cli.PathOf("cmp"));
+        Assert.True(code == 0, error);
+        Assert.Contains("exposed transfer p50 / p90 / p99 / mean", output, StringComparison.Ordinal);
+        Assert.True(new FileInfo(Path.Combine(_cli.PathOf("cmp"), "compare-exposed-cdf.png")).Length > 1000);
     }
 
     private static string RepoRoot()

@@ -136,6 +136,9 @@ internal sealed class TransferSection
     [Description("Layers moved by one transfer call (KvCacheExtParam layer ranges, one call per group in layer order, as a decoder that overlaps transfer with compute does); 0 moves every layer in one call.")]
     public int LayersPerCall { get; set; }
 
+    [Description("Layer-wise only: overlap the transfer with prefill (default true). The decoder is chosen when prefill starts and each layer group moves as soon as prefill has computed it (uniform cost per layer), so only the last group is exposed after prefill; false moves every group after the whole prefill.")]
+    public bool OverlapPrefill { get; set; } = true;
+
     [Description("Pulls retried after the documented recovery of a broken link (force unlink both sides, link again).")]
     public int Retries { get; set; } = 1;
 

@@ -311,6 +311,7 @@ internal static class ScenarioLoader
             LayersPerCall = file.Transfer.LayersPerCall,
             Topology = topology,
             Placement = placement,
+            OverlapPrefill = file.Transfer.OverlapPrefill,
         };
     }
 

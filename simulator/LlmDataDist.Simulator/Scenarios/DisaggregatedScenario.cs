@@ -8,7 +8,7 @@ namespace LlmDataDist.Simulator.Scenarios;
 /// Runs a <see cref="ScenarioSpec"/> in a fresh <see cref="SimulatedWorld"/>, through the typed client as a serving
 /// system would use it: every instance initializes, decoders link to every prompt, requests are prefilled, their KV
 /// moved as <see cref="ScenarioSpec.Transfer"/> says (blocks or a cache row, pulled or pushed, optionally one call per
-/// group of layers), and held while decoding. A pull that breaks its link triggers the documented
+/// group of layers, overlapping prefill), and held while decoding. A pull that breaks its link triggers the documented
 /// recovery (force unlink on both sides, link again). Same spec, same result, bit for bit.
 /// </summary>
 public sealed class DisaggregatedScenario : IDisposable
@@ -32,6 +32,8 @@ public sealed class DisaggregatedScenario : IDisposable
     private readonly bool _keepRecords;
     private string[,] _linkClass = new string[0, 0];
     private LinkPair[,] _pairs = new LinkPair[0, 0];
+    // A prompt's "layers ready" message to a pulling decoder crosses the route once: its fixed latency, no data phase.
+    private long[,] _notifyNs = new long[0, 0];
     private int _inFlight;
     // A pool slot is one block, or in the whole-cache modes one row of RowBlocks blocks.
     private readonly int _slotBlocks;
@@ -176,6 +178,21 @@ public sealed class DisaggregatedScenario : IDisposable
 
         /// <summary>The request is done with them: the teardown hands them back.</summary>
         public bool Parked { get; set; }
+    }
+
+    /// <summary>A request whose layer-wise transfer overlaps its prefill: prefill computes the layers in order at a
+    /// uniform cost per layer (no published per-layer profile to do better), and each group is written when computed.</summary>
+    private sealed class LayerOverlap(int id, long prefillStartNs, long prefillEndNs)
+    {
+        public int Id { get; } = id;
+
+        /// <summary>Layers [0, LayersWritten) hold the request's KV on the prompt.</summary>
+        public int LayersWritten { get; set; }
+
+        /// <summary>When the first group's call started; -1 before.</summary>
+        public long FirstCallNs { get; set; } = -1;
+
+        public long LayersComputedNs(int layers, int total) => prefillStartNs + ((prefillEndNs - prefillStartNs) * layers / total);
     }
 
     private sealed class Instance(int index, ulong clusterId, int npu, int server, int deviceId, LlmDataDistClient client, string ip)
@@ -351,12 +368,14 @@ public sealed class DisaggregatedScenario : IDisposable
 
         _linkClass = new string[_prompts.Count, _decoders.Count];
         _pairs = new LinkPair[_prompts.Count, _decoders.Count];
+        _notifyNs = new long[_prompts.Count, _decoders.Count];
         foreach (var prompt in _prompts)
         {
             foreach (var decoder in _decoders)
             {
                 var route = topology.FindRoute(prompt.Npu, decoder.Npu);
                 _pairs[prompt.Index, decoder.Index] = new LinkPair();
+                _notifyNs[prompt.Index, decoder.Index] = route.LatencyNs;
                 _linkClass[prompt.Index, decoder.Index] = route.Hops.Count == 0 ? "local" : route.Hops[0].Kind.ToString().ToLowerInvariant();
             }
         }
@@ -457,9 +476,10 @@ public sealed class DisaggregatedScenario : IDisposable
         var prompt = _prompts[id % _prompts.Count];
         var blocks = _spec.KvModel.BlocksFor(tokens);
         var bytes = blocks * _spec.KvModel.BlockBytes * _spec.KvModel.Tensors;
+        var prefillEnd = 0L;
         RequestRecord Record(string outcome, int decoder = -1, long start = 0, long end = 0, bool? verified = null, int attempts = 0) =>
             new(id, prompt.Index, decoder, tokens, blocks, bytes, arrival, start, end, outcome, verified,
-                decoder < 0 ? "-" : _linkClass[prompt.Index, decoder], attempts);
+                decoder < 0 ? "-" : _linkClass[prompt.Index, decoder], attempts) { PrefillEndNs = prefillEnd };
 
         var slots = _spec.WholeCache ? 1 : blocks;
         if (prompt.FreeBlocks.Count < slots)
@@ -474,9 +494,16 @@ public sealed class DisaggregatedScenario : IDisposable
         {
             // Prefill: one request at a time per prompt instance, in arrival order.
             var prefillStart = Math.Max(_world.NowNs, prompt.BusyUntilNs);
-            prompt.BusyUntilNs = prefillStart + (tokens * _spec.PrefillNsPerToken);
-            await _world.Loop.Delay(prompt.BusyUntilNs - _world.NowNs).ConfigureAwait(true);
-            WritePattern(prompt, BlocksOf(srcBlocks, blocks), id);
+            prefillEnd = prefillStart + (tokens * _spec.PrefillNsPerToken);
+            prompt.BusyUntilNs = prefillEnd;
+            // Overlapping layer-wise transfer picks the decoder when prefill starts and writes each layer group as
+            // prefill computes it; otherwise the whole KV is there when prefill ends.
+            var overlap = _spec.Overlaps ? new LayerOverlap(id, prefillStart, prefillEnd) : null;
+            await _world.Loop.Delay((overlap is null ? prefillEnd : prefillStart) - _world.NowNs).ConfigureAwait(true);
+            if (overlap is null)
+            {
+                WritePattern(prompt, BlocksOf(srcBlocks, blocks), id, 0, _spec.KvModel.Layers);
+            }
 
             // Round robin over decoders, shifted by one every max(P, D) requests: prompts and decoders stay balanced and
             // every decoder pulls from every prompt over all P x D links (with P = D a plain id % D would pair prompt i
@@ -490,7 +517,11 @@ public sealed class DisaggregatedScenario : IDisposable
 
             var held = new DecoderBlocks(decoder, Take(decoder, slots));
             var start = _world.NowNs;
-            _observer?.OnPullsInFlight(start, ++_pullsInFlight);
+            if (overlap is null)
+            {
+                _observer?.OnPullsInFlight(start, ++_pullsInFlight);
+            }
+
             var outcome = "not attempted";
             var attempts = 0;
             while (attempts <= _spec.PullRetries)
@@ -508,7 +539,7 @@ public sealed class DisaggregatedScenario : IDisposable
 
                 attempts++;
                 _retries += attempts > 1 ? 1 : 0;
-                (outcome, var relinked) = await PullAsync(decoder, prompt, srcBlocks, held, blocks).ConfigureAwait(true);
+                (outcome, var relinked) = await PullAsync(decoder, prompt, srcBlocks, held, blocks, overlap).ConfigureAwait(true);
                 if (!relinked)
                 {
                     break; // delivered, or a failure that a new link does not cure
@@ -516,12 +547,26 @@ public sealed class DisaggregatedScenario : IDisposable
             }
 
             var end = _world.NowNs;
-            _observer?.OnPullsInFlight(end, --_pullsInFlight);
+            if (overlap is null || overlap.FirstCallNs >= 0)
+            {
+                _observer?.OnPullsInFlight(end, --_pullsInFlight);
+            }
+
+            // With overlap the transfer starts at its first call, not when the decoder was chosen.
+            start = overlap is null ? start : overlap.FirstCallNs >= 0 ? overlap.FirstCallNs : end;
             bool? verified = outcome == "ok" && !_spec.MetadataOnly ? Matches(prompt, BlocksOf(srcBlocks, blocks), decoder, BlocksOf(held.Blocks, blocks)) : null;
             var record = Record(outcome, decoder.Index, start, end, verified, attempts);
             if (verified is null)
             {
                 Report(record);
+            }
+
+            if (outcome != "ok" && _world.NowNs < prefillEnd)
+            {
+                // A layer group failed while prefill still writes the prompt's blocks: they are free when it ends.
+                Release(held);
+                await _world.Loop.Delay(prefillEnd - _world.NowNs).ConfigureAwait(true);
+                return;
             }
 
             var pulledFrom = srcBlocks;
@@ -551,24 +596,25 @@ public sealed class DisaggregatedScenario : IDisposable
     }
 
     /// <returns>"ok" or the failure's status, and whether the link was rebuilt (so a retry may succeed).</returns>
-    private async Task<(string Outcome, bool Relinked)> PullAsync(Instance decoder, Instance prompt, ulong[] srcBlocks, DecoderBlocks held, int blocks)
+    private async Task<(string Outcome, bool Relinked)> PullAsync(Instance decoder, Instance prompt, ulong[] srcBlocks, DecoderBlocks held, int blocks, LayerOverlap? overlap)
     {
         var pair = _pairs[prompt.Index, decoder.Index];
-        if (pair.Recovery is { } pending)
+        // With overlap a request waits for its layers between calls, off the link: it takes the link per call.
+        var counted = overlap is null;
+        if (counted && pair.Recovery is { } pending)
         {
             await pending.ConfigureAwait(true); // no pull over a link that is being rebuilt (CE: LINK_BUSY)
         }
 
-        pair.InFlight++;
-        var counted = true;
+        pair.InFlight += counted ? 1 : 0;
         try
         {
-            await TransferAsync(decoder, prompt, srcBlocks, held.Blocks, blocks).ConfigureAwait(true);
+            await TransferAsync(decoder, prompt, srcBlocks, held.Blocks, blocks, overlap).ConfigureAwait(true);
             return ("ok", false);
         }
         catch (LlmDataDistException ex)
         {
-            pair.InFlight--;
+            pair.InFlight -= counted ? 1 : 0;
             counted = false;
             var relinked = false;
             // A timed-out transfer breaks the link (§6.5); a link a failed recovery left unlinked reports NOT_YET_LINK.
@@ -592,35 +638,81 @@ public sealed class DisaggregatedScenario : IDisposable
     }
 
     /// <summary>Moves one request's KV in the spec's mode: its slots are blocks, or one cache row in the whole-cache
-    /// modes; with layers per call, one call per group of layers, in layer order (a failure stops the rest).</summary>
-    private async Task TransferAsync(Instance decoder, Instance prompt, ulong[] srcSlots, ulong[] dstSlots, int blocks)
+    /// modes; with layers per call, one call per group of layers, in layer order (a failure stops the rest). With
+    /// overlap, a group's call starts once prefill has computed its layers (a pull once the prompt's message arrived).</summary>
+    private async Task TransferAsync(Instance decoder, Instance prompt, ulong[] srcSlots, ulong[] dstSlots, int blocks, LayerOverlap? overlap)
     {
         var layers = _spec.KvModel.Layers;
         var perCall = _spec.LayersPerCall == 0 ? layers : _spec.LayersPerCall;
+        var pair = _pairs[prompt.Index, decoder.Index];
         for (var first = 0; first < layers; first += perCall)
         {
-            // Default ranges (all layers, tensors paired i to i) when one call moves everything.
-            var ext = perCall == layers
-                ? null
-                : new KvCacheExtParam(new LayerRange(first, Math.Min(layers, first + perCall) - 1), new LayerRange(first, Math.Min(layers, first + perCall) - 1), KvModel.TensorsPerLayer);
-            var source = new CacheIndex(prompt.ClusterId, prompt.Pool.CacheId, _spec.Transfer == TransferMode.PullCache ? (uint)srcSlots[0] : 0);
-            var destination = new CacheIndex(decoder.ClusterId, decoder.Pool.CacheId, _spec.Transfer == TransferMode.PushCache ? (uint)dstSlots[0] : 0);
-            switch (_spec.Transfer)
+            var end = Math.Min(layers, first + perCall);
+            if (overlap is not null)
             {
-                case TransferMode.PushBlocks:
-                    await prompt.Client.PushKvBlocksAsync(prompt.Pool, destination, srcSlots, dstSlots, ext).ConfigureAwait(true);
-                    break;
-                case TransferMode.PullCache:
-                    // A pull of a row moves only the request's blocks; a push always moves the whole row (size must be -1).
-                    await decoder.Client.PullKvCacheAsync(source, decoder.Pool, (uint)dstSlots[0], blocks * _spec.KvModel.BlockBytes, ext).ConfigureAwait(true);
-                    break;
-                case TransferMode.PushCache:
-                    await prompt.Client.PushKvCacheAsync(prompt.Pool, destination, (uint)srcSlots[0], -1, ext).ConfigureAwait(true);
-                    break;
-                default:
-                    await decoder.Client.PullKvBlocksAsync(source, decoder.Pool, srcSlots, dstSlots, ext).ConfigureAwait(true);
-                    break;
+                await LayersReadyAsync(overlap, prompt, decoder, srcSlots, blocks, end).ConfigureAwait(true);
+                if (pair.Recovery is { } pending)
+                {
+                    await pending.ConfigureAwait(true); // no call over a link that is being rebuilt (CE: LINK_BUSY)
+                }
+
+                if (overlap.FirstCallNs < 0)
+                {
+                    overlap.FirstCallNs = _world.NowNs;
+                    _observer?.OnPullsInFlight(_world.NowNs, ++_pullsInFlight);
+                }
+
+                pair.InFlight++;
             }
+
+            try
+            {
+                // Default ranges (all layers, tensors paired i to i) when one call moves everything.
+                var ext = perCall == layers
+                    ? null
+                    : new KvCacheExtParam(new LayerRange(first, end - 1), new LayerRange(first, end - 1), KvModel.TensorsPerLayer);
+                var source = new CacheIndex(prompt.ClusterId, prompt.Pool.CacheId, _spec.Transfer == TransferMode.PullCache ? (uint)srcSlots[0] : 0);
+                var destination = new CacheIndex(decoder.ClusterId, decoder.Pool.CacheId, _spec.Transfer == TransferMode.PushCache ? (uint)dstSlots[0] : 0);
+                switch (_spec.Transfer)
+                {
+                    case TransferMode.PushBlocks:
+                        await prompt.Client.PushKvBlocksAsync(prompt.Pool, destination, srcSlots, dstSlots, ext).ConfigureAwait(true);
+                        break;
+                    case TransferMode.PullCache:
+                        // A pull of a row moves only the request's blocks; a push always moves the whole row (size must be -1).
+                        await decoder.Client.PullKvCacheAsync(source, decoder.Pool, (uint)dstSlots[0], blocks * _spec.KvModel.BlockBytes, ext).ConfigureAwait(true);
+                        break;
+                    case TransferMode.PushCache:
+                        await prompt.Client.PushKvCacheAsync(prompt.Pool, destination, (uint)srcSlots[0], -1, ext).ConfigureAwait(true);
+                        break;
+                    default:
+                        await decoder.Client.PullKvBlocksAsync(source, decoder.Pool, srcSlots, dstSlots, ext).ConfigureAwait(true);
+                        break;
+                }
+            }
+            finally
+            {
+                pair.InFlight -= overlap is null ? 0 : 1;
+            }
+        }
+    }
+
+    /// <summary>Waits until prefill has computed layers [0, <paramref name="layersEnd"/>), and for a pulling decoder until
+    /// the prompt's message saying so has arrived, then writes the layers not yet written (nothing reads them earlier:
+    /// one wait per group instead of two).</summary>
+    private async Task LayersReadyAsync(LayerOverlap overlap, Instance prompt, Instance decoder, ulong[] srcSlots, int blocks, int layersEnd)
+    {
+        var ready = overlap.LayersComputedNs(layersEnd, _spec.KvModel.Layers)
+            + (_spec.Transfer is TransferMode.PullBlocks or TransferMode.PullCache ? _notifyNs[prompt.Index, decoder.Index] : 0);
+        if (ready > _world.NowNs)
+        {
+            await _world.Loop.Delay(ready - _world.NowNs).ConfigureAwait(true);
+        }
+
+        if (overlap.LayersWritten < layersEnd)
+        {
+            WritePattern(prompt, _spec.MetadataOnly ? [] : BlocksOf(srcSlots, blocks), overlap.Id, overlap.LayersWritten, layersEnd);
+            overlap.LayersWritten = layersEnd;
         }
     }
 
@@ -799,8 +891,9 @@ public sealed class DisaggregatedScenario : IDisposable
         _observer?.OnPoolUsage(_world.NowNs, _promptBlocksUsed, _decoderBlocksUsed);
     }
 
-    /// <summary>With real bytes, the prompt's blocks carry the request's id, so a misrouted block cannot pass verification.</summary>
-    private void WritePattern(Instance prompt, ulong[] blocks, int id)
+    /// <summary>With real bytes, the prompt's blocks of layers [<paramref name="firstLayer"/>, <paramref name="layersEnd"/>)
+    /// carry the request's id, so a misrouted block, or one moved before prefill computed it, cannot pass verification.</summary>
+    private void WritePattern(Instance prompt, ulong[] blocks, int id, int firstLayer, int layersEnd)
     {
         if (_spec.MetadataOnly)
         {
@@ -809,7 +902,7 @@ public sealed class DisaggregatedScenario : IDisposable
 
         var blockBytes = _spec.KvModel.BlockBytes;
         var data = new byte[blockBytes];
-        for (var t = 0; t < prompt.Pool.TensorAddrs.Count; t++)
+        for (var t = firstLayer * KvModel.TensorsPerLayer; t < layersEnd * KvModel.TensorsPerLayer; t++)
         {
             foreach (var block in blocks)
             {

@@ -8,7 +8,7 @@ namespace LlmDataDist.Simulator.Scenarios;
 /// <param name="Blocks">KV blocks.</param>
 /// <param name="Bytes">KV bytes moved.</param>
 /// <param name="ArrivalNs">Arrival.</param>
-/// <param name="PullStartNs">The pull started (0 when none).</param>
+/// <param name="PullStartNs">The pull started (0 when none); layer-wise overlapping prefill, its first call.</param>
 /// <param name="PullEndNs">The pull ended (0 when none).</param>
 /// <param name="Outcome">"ok", a status name, or why it was dropped.</param>
 /// <param name="Verified">With real bytes: the decoder's blocks equal the prompt's.</param>
@@ -25,4 +25,11 @@ public sealed record RequestRecord(int Id, int Prompt, int Decoder, int Tokens, 
 
     /// <summary>Arrival to KV on the decoder (time to first token, minus the first decode step).</summary>
     public long ReadyNs => PullEndNs - ArrivalNs;
+
+    /// <summary>The prompt finished computing the request's last layer (0 when prefill never ran).</summary>
+    public long PrefillEndNs { get; init; }
+
+    /// <summary>Exposed transfer: KV on the decoder minus prefill end, the part of the transfer on the time-to-first-token
+    /// path (all of it when the KV moves after prefill; the last layer group's share when layer-wise transfer overlaps it).</summary>
+    public long ExposedNs => PullEndNs - PrefillEndNs;
 }

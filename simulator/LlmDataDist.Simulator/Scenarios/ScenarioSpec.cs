@@ -80,6 +80,15 @@ public sealed record ScenarioSpec(
     /// <summary>Where the instances go; null for <see cref="ScenarioPlacement.Packed"/> (prompts on the first
     /// server(s), decoders from the next server on).</summary>
     public ScenarioPlacement? Placement { get; init; }
+    /// <summary>Layer-wise only (on by default): overlap the transfer with prefill, as serving systems do. The decoder and
+    /// its blocks are chosen when prefill starts, prefill computes the layers in order at a uniform cost per layer, and
+    /// the call of each layer group starts once its layers are computed and the previous call has returned (a pull after
+    /// the prompt's "layers ready" message crosses the route); only the last group's transfer is exposed after prefill.
+    /// Off, every group moves after the whole prefill.</summary>
+    public bool OverlapPrefill { get; init; } = true;
+
+    /// <summary>Whether transfers overlap prefill: layer-wise with <see cref="OverlapPrefill"/>.</summary>
+    public bool Overlaps => LayersPerCall > 0 && OverlapPrefill;
 
     /// <summary>Whether the pool is laid out as one cache row per request (whole-cache modes).</summary>
     public bool WholeCache => Transfer is TransferMode.PullCache or TransferMode.PushCache;
@@ -92,5 +101,5 @@ public sealed record ScenarioSpec(
     public override string ToString() =>
         $"{Prompts}P{Decoders}D on {Topology?.Name ?? $"{Servers}x{TopologyKind.ToUpperInvariant()}"} {Profile} model={KvModel.Name} rate={RequestsPerSecond}/s prompt~{PromptTokensMean} out~{OutputTokensMean} " +
         $"duration={SimTime.Format(DurationNs)} seed={Seed}{(ChaosSeed is { } c ? $" chaos={c}" : string.Empty)}{(Faults is { Script.Count: > 0 } f ? $" faults={f.Script.Count}" : string.Empty)}{(MetadataOnly ? " metadata-only" : " bytes")}{(LateLanding ? " late-landing" : string.Empty)}{(Quarantine ? string.Empty : " no-quarantine")}" +
-        $"{(Transfer == TransferMode.PullBlocks ? string.Empty : $" {Transfer}")}{(LayersPerCall > 0 ? $" layers/call={LayersPerCall}" : string.Empty)}";
+        $"{(Transfer == TransferMode.PullBlocks ? string.Empty : $" {Transfer}")}{(LayersPerCall > 0 ? $" layers/call={LayersPerCall}{(OverlapPrefill ? string.Empty : " no-overlap")}" : string.Empty)}";
 }

@@ -47,15 +47,16 @@ public class ScenarioTests
         Assert.Equal(0, result.Corrupted);
     }
 
-    public static TheoryData<EngineProfile, TransferMode, int> Modes()
+    public static TheoryData<EngineProfile, TransferMode, int, bool> Modes()
     {
-        var data = new TheoryData<EngineProfile, TransferMode, int>();
+        var data = new TheoryData<EngineProfile, TransferMode, int, bool>();
         foreach (var profile in new[] { EngineProfile.CE, EngineProfile.HX })
         {
             foreach (var mode in Enum.GetValues<TransferMode>())
             {
-                data.Add(profile, mode, 0);
-                data.Add(profile, mode, 1);
+                data.Add(profile, mode, 0, false);
+                data.Add(profile, mode, 1, true);
+                data.Add(profile, mode, 1, false);
             }
         }
 
@@ -63,12 +64,17 @@ public class ScenarioTests
     }
 
     // Every mode on both engines (the reference lets a single-device Prompt push on CE over its server-side link record
-    // and any side transfer on HX), whole and one layer per call: each request delivered with its own bytes.
+    // and any side transfer on HX), whole and one layer per call, overlapping prefill or after it: each request delivered
+    // with its own bytes (overlapped, the prompt writes each layer when prefill computes it: a group moved early fails).
     [Theory]
     [MemberData(nameof(Modes))]
-    public void Every_transfer_mode_delivers_every_request_with_its_bytes_on_both_engines(EngineProfile profile, TransferMode mode, int layersPerCall)
+    public void Every_transfer_mode_delivers_every_request_with_its_bytes_on_both_engines(EngineProfile profile, TransferMode mode, int layersPerCall, bool overlap)
     {
-        var spec = Short with { Model = KvModel.Tiny, MetadataOnly = false, Profile = profile, Prompts = 2, Decoders = 2, PromptTokensMean = 256, Transfer = mode, LayersPerCall = layersPerCall };
+        var spec = Short with
+        {
+            Model = KvModel.Tiny, MetadataOnly = false, Profile = profile, Prompts = 2, Decoders = 2, PromptTokensMean = 256, Transfer = mode,
+            LayersPerCall = layersPerCall, OverlapPrefill = overlap,
+        };
         var result = Run(spec);
         Assert.True(result.Requests.Count >= 3, $"{result.Requests.Count} requests");
         Assert.Equal(result.Requests.Count, result.Succeeded);
