@@ -463,7 +463,9 @@ public sealed partial class SimulatedBackend
         if (WhyLinkBroken(record) is { } brokenWhileQueued)
         {
             // The transfer ahead of this one in the queue timed out (or the peer went down) while this one waited: the
-            // link is Faulted now, however the network is doing (§6.5).
+            // link is Faulted now, however the network is doing (§6.5). Nothing is sent, so, like a transfer that found
+            // the link broken before queueing, it waits out its budget without holding the queue or the link.
+            (requestLocks ?? callLocks).Dispose();
             return await FaultedAsync(me, record, deadline, $"{brokenWhileQueued} while this transfer waited for the link", cancellationToken).ConfigureAwait(false);
         }
 
