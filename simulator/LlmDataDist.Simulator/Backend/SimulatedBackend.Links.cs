@@ -344,68 +344,92 @@ public sealed partial class SimulatedBackend
             return plan.Failing(LlmStatus.LinkFailed, $"cluster {server.ClusterId} listens by SetRole only and cannot build its side"); // a listener started by SetRole cannot build its side
         }
 
-        // The server builds its side when the request arrives; a stale record of this client is replaced.
+        if (_links.ContainsKey(plan.Key))
+        {
+            // Another Link call of this instance (HX runs calls concurrently) linked the same peer while this request
+            // travelled: the server sees the pair linked and leaves the existing link untouched (§6.3 HX step 5).
+            return plan.Failing(LlmStatus.AlreadyLink, $"instance {ClusterId} linked cluster {plan.Key} in another call while this handshake travelled");
+        }
+
+        // The server builds its side when the request arrives; a stale record of this client is replaced. Its mirror is
+        // the client's record, held by the client only once the handshake completes: until then the server's record is
+        // still being set up (transfers over it: NOT_YET_LINK), and if the handshake fails on CE, where the prompt keeps
+        // it, it is half-open.
         // CE: one lock for the link, shared by both records; HX: each side its own per-link lock (§10).
         var linkLock = new SimLock(_fabric.Loop, $"link {ClusterId}-{server.ClusterId}");
+        var clientSide = new LinkRecord(server, plan.Key, isClient: true, plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList(),
+            plan.Cluster.RemoteIpInfos.Select(i => i.Ip).ToList())
+        {
+            Lock = linkLock,
+        };
         var serverSide = Profile == EngineProfile.HX && hixl
             ? null
             : new LinkRecord(this, ClusterId, isClient: false, server.LocalIpsFor(), plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList())
             {
                 Lock = Profile == EngineProfile.CE ? linkLock : new SimLock(_fabric.Loop, $"cluster {server.ClusterId} link to {ClusterId}"),
+                Mirror = clientSide,
+                SettingUp = true,
             };
+        clientSide.Mirror = serverSide;
         if (serverSide is not null)
         {
             server._links[ClusterId] = serverSide;
         }
 
-        var answer = await ControlMessageAsync(server, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false);
-        if (Ended(me))
+        try
         {
-            return plan.Failing(LlmStatus.Failed, EndedReason); // the server keeps its record: half-open, as after any crash
-        }
-
-        var setUp = SimTime.AddSaturating(_fabric.Loop.NowNs, _fabric.LinkSetupNs);
-        if (answer != TransferStatus.Completed || setUp > deadlineNs)
-        {
-            await DelayUntilAsync(Math.Min(setUp, deadlineNs), cancellationToken).ConfigureAwait(false);
-            // CE: the handshake was sent but not completed in time: rolling back cannot reach the prompt, which keeps its record.
-            // HX: a failed cluster leaves no record on either side (§6.3 HX step 6, "Simulator: leave no record").
-            if (Profile == EngineProfile.HX && serverSide is not null && server.Holds(serverSide))
+            var answer = await ControlMessageAsync(server, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false);
+            if (Ended(me))
             {
-                server._links.Remove(ClusterId);
+                return plan.Failing(LlmStatus.Failed, EndedReason); // the server keeps its record: half-open, as after any crash
             }
 
-            return plan.Failing(Profile == EngineProfile.CE ? LlmStatus.NotifyPromptUnlinkFailed : TimeoutStatus,
-                $"handshake with cluster {server.ClusterId} not completed before the call's deadline (answer {answer})"
-                + (Profile == EngineProfile.CE ? "; the prompt keeps its record" : ""));
-        }
+            var setUp = SimTime.AddSaturating(_fabric.Loop.NowNs, _fabric.LinkSetupNs);
+            if (answer != TransferStatus.Completed || setUp > deadlineNs)
+            {
+                await DelayUntilAsync(Math.Min(setUp, deadlineNs), cancellationToken).ConfigureAwait(false);
+                // CE: the handshake was sent but not completed in time: rolling back cannot reach the prompt, which keeps its record.
+                // HX: a failed cluster leaves no record on either side (§6.3 HX step 6, "Simulator: leave no record").
+                if (Profile == EngineProfile.HX && serverSide is not null && server.Holds(serverSide))
+                {
+                    server._links.Remove(ClusterId);
+                }
 
-        await DelayUntilAsync(setUp, cancellationToken).ConfigureAwait(false);
-        if (Ended(me))
-        {
-            return plan.Failing(LlmStatus.Failed, EndedReason);
-        }
+                return plan.Failing(Profile == EngineProfile.CE ? LlmStatus.NotifyPromptUnlinkFailed : TimeoutStatus,
+                    $"handshake with cluster {server.ClusterId} not completed before the call's deadline (answer {answer})"
+                    + (Profile == EngineProfile.CE ? "; the prompt keeps its record" : ""));
+            }
 
-        if (serverSide is null ? !server.IsInitialized : !server.Holds(serverSide))
-        {
-            // The server finalized, crashed or dropped the new record during set-up: the communicator cannot form.
-            return plan.Failing(LlmStatus.LinkFailed, $"cluster {server.ClusterId} went down or dropped its record during set-up");
-        }
+            await DelayUntilAsync(setUp, cancellationToken).ConfigureAwait(false);
+            if (Ended(me))
+            {
+                return plan.Failing(LlmStatus.Failed, EndedReason);
+            }
 
-        var clientSide = new LinkRecord(server, plan.Key, isClient: true, plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList(),
-            plan.Cluster.RemoteIpInfos.Select(i => i.Ip).ToList())
-        {
-            Mirror = serverSide,
-            Lock = linkLock,
-        };
-        if (serverSide is not null)
-        {
-            serverSide.Mirror = clientSide;
-        }
+            if (serverSide is null ? !server.IsInitialized : !server.Holds(serverSide))
+            {
+                // The server finalized, crashed or dropped the new record during set-up: the communicator cannot form.
+                return plan.Failing(LlmStatus.LinkFailed, $"cluster {server.ClusterId} went down or dropped its record during set-up");
+            }
 
-        _links[plan.Key] = clientSide;
-        _hasCommDescription = true;
-        return plan;
+            if (_links.ContainsKey(plan.Key))
+            {
+                // A concurrent Link call of this instance linked the peer during set-up (the hixl backend's one-sided links
+                // have no server record that would have shown it): the first link stands.
+                return plan.Failing(LlmStatus.AlreadyLink, $"instance {ClusterId} linked cluster {plan.Key} in another call during this one's set-up");
+            }
+
+            _links[plan.Key] = clientSide;
+            _hasCommDescription = true;
+            return plan;
+        }
+        finally
+        {
+            if (serverSide is not null)
+            {
+                serverSide.SettingUp = false;
+            }
+        }
     }
 
     /// <inheritdoc />

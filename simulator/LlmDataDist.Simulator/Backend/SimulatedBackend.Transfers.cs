@@ -362,6 +362,11 @@ public sealed partial class SimulatedBackend
             return Why(LlmStatus.NotYetLink, $"instance {ClusterId} has no link to that cluster");
         }
 
+        if (record.SettingUp)
+        {
+            return Why(LlmStatus.NotYetLink, $"the link to cluster {record.PeerClusterId} is still being set up (its Link has not completed)");
+        }
+
         if (Profile == EngineProfile.CE)
         {
             if (record.Unlinking)
@@ -403,7 +408,7 @@ public sealed partial class SimulatedBackend
         {
             // Like a lost data transfer, a lost table read breaks the link until it is rebuilt (§6.5).
             await DelayUntilAsync(deadlineNs, cancellationToken).ConfigureAwait(false);
-            record.Fault = LlmStatus.Timeout;
+            MarkFaulted(record);
             return Why(LlmStatus.Timeout, $"reading cluster {record.PeerClusterId}'s cache table {(broken is not null ? $"found the link broken ({broken})" : $"failed ({answer})")} within {SyncWaitText}; the link stays broken until relinked");
         }
 
@@ -564,8 +569,26 @@ public sealed partial class SimulatedBackend
             return Why(LlmStatus.Failed, EndedReason);
         }
 
-        record.Fault ??= TimeoutStatus;
-        return Why(record.Fault.Value, $"the link to cluster {record.PeerClusterId} is broken ({cause}); the engine waited {SyncWaitText}; unlink and link again");
+        MarkFaulted(record);
+        return Why(record.Fault!.Value, $"the link to cluster {record.PeerClusterId} is broken ({cause}); the engine waited {SyncWaitText}; unlink and link again");
+    }
+
+    /// <summary>The link enters Faulted (§6.2): from now on every transfer over this record answers the engine's timeout,
+    /// until it is unlinked (a relink makes a new record). Traced once, as <c>LinkFaulted</c>, while this side holds it.</summary>
+    private void MarkFaulted(LinkRecord record)
+    {
+        if (record.Fault is not null)
+        {
+            return;
+        }
+
+        record.Fault = TimeoutStatus;
+        if (_fabric.Trace is { } trace && Holds(record)) // a record already dropped is no link any more: nothing to show
+        {
+            var actor = Npu is { } npu ? TraceActor.Npu(_fabric.Topology.Npus[npu]) : TraceActor.Host(_server);
+            trace.Instant(_fabric.Loop.NowNs, "link", "LinkFaulted", actor, ("cluster", ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("peer", record.PeerClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("status", TimeoutStatus.ToString()));
+        }
     }
 
     /// <summary>Descriptors the engine sends: runs where source and destination both advance contiguously merge into one.</summary>
