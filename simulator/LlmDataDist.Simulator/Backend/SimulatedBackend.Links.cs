@@ -309,6 +309,8 @@ public sealed partial class SimulatedBackend
     {
         var server = plan.Server!;
         var hixl = _options!.HixlBackend;
+        // What the plan saw under this key (a record the HX comm backend rebuilds when named by a wrong id, or none).
+        var heldAtPlan = _links.GetValueOrDefault(plan.Key);
         if (_fabric.Faults?.IsLinkEstablishmentFailing(ClusterId, plan.Cluster.RemoteClusterId, _fabric.Loop.NowNs) == true)
         {
             return plan.Failing(LlmStatus.LinkFailed, $"link establishment to cluster {plan.Cluster.RemoteClusterId} fails (fault plan)");
@@ -344,7 +346,7 @@ public sealed partial class SimulatedBackend
             return plan.Failing(LlmStatus.LinkFailed, $"cluster {server.ClusterId} listens by SetRole only and cannot build its side"); // a listener started by SetRole cannot build its side
         }
 
-        if (_links.ContainsKey(plan.Key))
+        if (LinkedMeanwhile(plan.Key, heldAtPlan))
         {
             // Another Link call of this instance (HX runs calls concurrently) linked the same peer while this request
             // travelled: the server sees the pair linked and leaves the existing link untouched (§6.3 HX step 5).
@@ -412,7 +414,7 @@ public sealed partial class SimulatedBackend
                 return plan.Failing(LlmStatus.LinkFailed, $"cluster {server.ClusterId} went down or dropped its record during set-up");
             }
 
-            if (_links.ContainsKey(plan.Key))
+            if (LinkedMeanwhile(plan.Key, heldAtPlan))
             {
                 // A concurrent Link call of this instance linked the peer during set-up (the hixl backend's one-sided links
                 // have no server record that would have shown it): the first link stands.
@@ -431,6 +433,11 @@ public sealed partial class SimulatedBackend
             }
         }
     }
+
+    /// <summary>Whether this side holds another record under <paramref name="key"/> than it did when the Link call planned
+    /// (a concurrent Link call of this instance made it).</summary>
+    private bool LinkedMeanwhile(ulong key, LinkRecord? heldAtPlan) =>
+        _links.TryGetValue(key, out var now) && !ReferenceEquals(now, heldAtPlan);
 
     /// <inheritdoc />
     public async ValueTask<UnlinkLlmClustersResult> UnlinkLlmClustersAsync(IReadOnlyList<ClusterInfo> clusters, int timeoutInMillis, bool forceFlag, CancellationToken cancellationToken = default)
@@ -607,7 +614,7 @@ public sealed partial class SimulatedBackend
                 // Marked destroyed first: a transfer starting while the unlink waits is NOT_YET_LINK (§10).
                 record.Unlinking = true;
                 await WaitIdleAsync(record, cancellationToken).ConfigureAwait(false);
-                _links.Remove(cluster.RemoteClusterId);
+                RemoveIfHeld(record);
                 return Closed(LlmStatus.Success);
             }
 
@@ -635,11 +642,14 @@ public sealed partial class SimulatedBackend
                 : ForCluster(LlmStatus.UnlinkFailed, $"the unlink notice to cluster {listener.ClusterId} failed{(noticeError ? " with an error (fault plan)" : $": {notice}")}"); // the local record stays
         }
 
+        // The local record as it is now, not as it was before the notice travelled: another call may have unlinked or
+        // relinked the peer meanwhile.
+        record = _links.GetValueOrDefault(cluster.RemoteClusterId);
         if (record is not null)
         {
             record.Unlinking = true; // marked destroyed once the peer answered (§10); earlier failures keep it usable
             await WaitIdleAsync(record, cancellationToken).ConfigureAwait(false);
-            _links.Remove(cluster.RemoteClusterId);
+            RemoveIfHeld(record);
         }
 
         // The peer removes its record under this instance's real id: a wrong id above leaves ours half-open (§6.1).
@@ -647,7 +657,7 @@ public sealed partial class SimulatedBackend
         {
             theirs.Unlinking = true;
             await listener.WaitIdleAsync(theirs, cancellationToken).ConfigureAwait(false);
-            listener._links.Remove(ClusterId);
+            listener.RemoveIfHeld(theirs);
         }
 
         return record is null ? LlmStatus.Success : Closed(LlmStatus.Success);
@@ -675,6 +685,16 @@ public sealed partial class SimulatedBackend
 
         TraceFault("UnlinkCloseFailure", "close");
         return ForCluster(LlmStatus.UnlinkFailed, $"closing the connection failed on instance {ClusterId} (fault plan); the record is deleted");
+    }
+
+    /// <summary>Removes this record after an await, unless another call already removed it (and perhaps linked anew
+    /// under the same key: that newer record stays).</summary>
+    private void RemoveIfHeld(LinkRecord record)
+    {
+        if (Holds(record))
+        {
+            _links.Remove(record.PeerClusterId);
+        }
     }
 
     private void RemoveMirror(LinkRecord record)

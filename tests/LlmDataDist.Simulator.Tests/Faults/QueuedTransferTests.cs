@@ -47,6 +47,8 @@ public sealed class QueuedTransferTests
             Assert.Equal((s.TimeoutStatus, 13 * Ms + BudgetNs), await second); // the engine's full wait, not an early answer
             s.AssertUnchanged(before);
             Assert.Single(s.TransfersOver(DecoderPort).Skip(transfersBefore)); // only the first pull's bytes were ever sent
+            var faulted = Assert.Single(s.World.Trace.Events, e => e.Name == "LinkFaulted");
+            Assert.Equal((12 * Ms) + BudgetNs, faulted.TimeNs); // by the first pull, when its wait ended
 
             // Faulted until rebuilt, then usable again.
             await s.PullTimesOutAsync();
