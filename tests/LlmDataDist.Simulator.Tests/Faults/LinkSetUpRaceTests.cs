@@ -8,7 +8,8 @@ namespace LlmDataDist.Simulator.Tests.Faults;
 /// What a Link checked before its handshake travelled may be stale when the handshake completes, and a server's record
 /// exists before the client's Link has completed (§6.2 Linking, §6.3, §9.11 HX step 8): a transfer over a record still
 /// being set up is NOT_YET_LINK; a record CE's prompt keeps after a failed handshake is half-open; a second concurrent
-/// Link of the same peer answers ALREADY_LINK instead of silently replacing the first.
+/// Link of the same peer answers ALREADY_LINK instead of silently replacing the first; a CE SetRole that waited in its
+/// device queue while a Link completed is EXIST_LINK (§9.5).
 /// </summary>
 public sealed class LinkSetUpRaceTests
 {
@@ -88,6 +89,30 @@ public sealed class LinkSetUpRaceTests
             Assert.Equal([LlmStatus.Success], (await first).Rets);
             Assert.Equal([LlmStatus.AlreadyLink], (await second).Rets);
             Assert.Equal(LlmStatus.Success, await s.Decoder.PullKvCacheAsync(new CacheIndex(PromptId, s.Source.CacheId, 2), destination, 5, -1, new KvCacheExtParam()));
+        });
+    }
+
+    [Fact]
+    public void CE_a_switch_role_queued_behind_an_unanswered_one_is_exist_link_if_a_link_completed_while_it_waited()
+    {
+        // The decoder's device ignores requests issued in [20, 30) ms: the first SetRole is lost and holds the switch-role
+        // queue until its budget ends at 70 ms; the second, issued at 40 ms with no link yet, waits behind it; a Link
+        // completes meanwhile.
+        using var s = new FaultScenario(EngineProfile.CE, FaultPlan.Scripted(new DeviceUnresponsiveFault(DecoderNpu, 20 * Ms, 30 * Ms)));
+        s.Run(async s =>
+        {
+            Assert.Equal(LlmStatus.Success, await s.Prompt.InitializeAsync(Options(listen: true)));
+            Assert.Equal(LlmStatus.Success, await s.Decoder.InitializeAsync(Options(listen: false, (LlmOptionKeys.EnableSwitchRole, "1"))));
+            await s.DelayUntilAsync(20 * Ms);
+            var lost = s.Decoder.SetRoleAsync(LlmRole.Mix, new Dictionary<string, string>()).AsTask();
+            await s.DelayUntilAsync(40 * Ms);
+            var queued = s.Decoder.SetRoleAsync(LlmRole.Mix, new Dictionary<string, string>()).AsTask();
+            await s.LinkAsync();
+
+            Assert.Equal(LlmStatus.WaitProcTimeout, await lost);
+            Assert.Equal(LlmStatus.ExistLink, await queued);
+            Assert.Equal(LlmRole.Decoder, s.DecoderInstance.Role);
+            Assert.Contains(PromptId, s.DecoderInstance.LinkedClusterIds);
         });
     }
 }
