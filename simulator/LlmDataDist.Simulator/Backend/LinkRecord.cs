@@ -31,6 +31,10 @@ internal sealed class LinkRecord(SimulatedBackend peer, ulong peerClusterId, boo
     /// <summary>Transfers in flight over this record.</summary>
     public int Transfers { get; set; }
 
+    /// <summary>Set on a server-side record from the arrival of the client's handshake until the client's Link ends: the
+    /// link is not fully set up, and transfers over it answer NOT_YET_LINK (§6.2 Linking, §9.11 HX step 8).</summary>
+    public bool SettingUp { get; set; }
+
     /// <summary>Set while an unlink of this record runs (CE: transfers then get LINK_BUSY; HX: the record is marked destroyed, NOT_YET_LINK).</summary>
     public bool Unlinking { get; set; }
 

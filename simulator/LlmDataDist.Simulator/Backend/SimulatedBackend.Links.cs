@@ -309,6 +309,8 @@ public sealed partial class SimulatedBackend
     {
         var server = plan.Server!;
         var hixl = _options!.HixlBackend;
+        // What the plan saw under this key (a record the HX comm backend rebuilds when named by a wrong id, or none).
+        var heldAtPlan = _links.GetValueOrDefault(plan.Key);
         if (_fabric.Faults?.IsLinkEstablishmentFailing(ClusterId, plan.Cluster.RemoteClusterId, _fabric.Loop.NowNs) == true)
         {
             return plan.Failing(LlmStatus.LinkFailed, $"link establishment to cluster {plan.Cluster.RemoteClusterId} fails (fault plan)");
@@ -344,69 +346,98 @@ public sealed partial class SimulatedBackend
             return plan.Failing(LlmStatus.LinkFailed, $"cluster {server.ClusterId} listens by SetRole only and cannot build its side"); // a listener started by SetRole cannot build its side
         }
 
-        // The server builds its side when the request arrives; a stale record of this client is replaced.
+        if (LinkedMeanwhile(plan.Key, heldAtPlan))
+        {
+            // Another Link call of this instance (HX runs calls concurrently) linked the same peer while this request
+            // travelled: the server sees the pair linked and leaves the existing link untouched (§6.3 HX step 5).
+            return plan.Failing(LlmStatus.AlreadyLink, $"instance {ClusterId} linked cluster {plan.Key} in another call while this handshake travelled");
+        }
+
+        // The server builds its side when the request arrives; a stale record of this client is replaced. Its mirror is
+        // the client's record, held by the client only once the handshake completes: until then the server's record is
+        // still being set up (transfers over it: NOT_YET_LINK), and if the handshake fails on CE, where the prompt keeps
+        // it, it is half-open.
         // CE: one lock for the link, shared by both records; HX: each side its own per-link lock (§10).
         var linkLock = new SimLock(_fabric.Loop, $"link {ClusterId}-{server.ClusterId}");
+        var clientSide = new LinkRecord(server, plan.Key, isClient: true, plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList(),
+            plan.Cluster.RemoteIpInfos.Select(i => i.Ip).ToList())
+        {
+            Lock = linkLock,
+        };
         var serverSide = Profile == EngineProfile.HX && hixl
             ? null
             : new LinkRecord(this, ClusterId, isClient: false, server.LocalIpsFor(), plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList())
             {
                 Lock = Profile == EngineProfile.CE ? linkLock : new SimLock(_fabric.Loop, $"cluster {server.ClusterId} link to {ClusterId}"),
+                Mirror = clientSide,
+                SettingUp = true,
             };
+        clientSide.Mirror = serverSide;
         if (serverSide is not null)
         {
             server._links[ClusterId] = serverSide;
         }
 
-        var answer = await ControlMessageAsync(server, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false);
-        if (Ended(me))
+        try
         {
-            return plan.Failing(LlmStatus.Failed, EndedReason); // the server keeps its record: half-open, as after any crash
-        }
-
-        var setUp = SimTime.AddSaturating(_fabric.Loop.NowNs, _fabric.LinkSetupNs);
-        if (answer != TransferStatus.Completed || setUp > deadlineNs)
-        {
-            await DelayUntilAsync(Math.Min(setUp, deadlineNs), cancellationToken).ConfigureAwait(false);
-            // CE: the handshake was sent but not completed in time: rolling back cannot reach the prompt, which keeps its record.
-            // HX: a failed cluster leaves no record on either side (§6.3 HX step 6, "Simulator: leave no record").
-            if (Profile == EngineProfile.HX && serverSide is not null && server.Holds(serverSide))
+            var answer = await ControlMessageAsync(server, toPeer: false, deadlineNs, cancellationToken).ConfigureAwait(false);
+            if (Ended(me))
             {
-                server._links.Remove(ClusterId);
+                return plan.Failing(LlmStatus.Failed, EndedReason); // the server keeps its record: half-open, as after any crash
             }
 
-            return plan.Failing(Profile == EngineProfile.CE ? LlmStatus.NotifyPromptUnlinkFailed : TimeoutStatus,
-                $"handshake with cluster {server.ClusterId} not completed before the call's deadline (answer {answer})"
-                + (Profile == EngineProfile.CE ? "; the prompt keeps its record" : ""));
-        }
+            var setUp = SimTime.AddSaturating(_fabric.Loop.NowNs, _fabric.LinkSetupNs);
+            if (answer != TransferStatus.Completed || setUp > deadlineNs)
+            {
+                await DelayUntilAsync(Math.Min(setUp, deadlineNs), cancellationToken).ConfigureAwait(false);
+                // CE: the handshake was sent but not completed in time: rolling back cannot reach the prompt, which keeps its record.
+                // HX: a failed cluster leaves no record on either side (§6.3 HX step 6, "Simulator: leave no record").
+                if (Profile == EngineProfile.HX && serverSide is not null && server.Holds(serverSide))
+                {
+                    server._links.Remove(ClusterId);
+                }
 
-        await DelayUntilAsync(setUp, cancellationToken).ConfigureAwait(false);
-        if (Ended(me))
-        {
-            return plan.Failing(LlmStatus.Failed, EndedReason);
-        }
+                return plan.Failing(Profile == EngineProfile.CE ? LlmStatus.NotifyPromptUnlinkFailed : TimeoutStatus,
+                    $"handshake with cluster {server.ClusterId} not completed before the call's deadline (answer {answer})"
+                    + (Profile == EngineProfile.CE ? "; the prompt keeps its record" : ""));
+            }
 
-        if (serverSide is null ? !server.IsInitialized : !server.Holds(serverSide))
-        {
-            // The server finalized, crashed or dropped the new record during set-up: the communicator cannot form.
-            return plan.Failing(LlmStatus.LinkFailed, $"cluster {server.ClusterId} went down or dropped its record during set-up");
-        }
+            await DelayUntilAsync(setUp, cancellationToken).ConfigureAwait(false);
+            if (Ended(me))
+            {
+                return plan.Failing(LlmStatus.Failed, EndedReason);
+            }
 
-        var clientSide = new LinkRecord(server, plan.Key, isClient: true, plan.Cluster.LocalIpInfos.Select(i => i.Ip).ToList(),
-            plan.Cluster.RemoteIpInfos.Select(i => i.Ip).ToList())
-        {
-            Mirror = serverSide,
-            Lock = linkLock,
-        };
-        if (serverSide is not null)
-        {
-            serverSide.Mirror = clientSide;
-        }
+            if (serverSide is null ? !server.IsInitialized : !server.Holds(serverSide))
+            {
+                // The server finalized, crashed or dropped the new record during set-up: the communicator cannot form.
+                return plan.Failing(LlmStatus.LinkFailed, $"cluster {server.ClusterId} went down or dropped its record during set-up");
+            }
 
-        _links[plan.Key] = clientSide;
-        _hasCommDescription = true;
-        return plan;
+            if (LinkedMeanwhile(plan.Key, heldAtPlan))
+            {
+                // A concurrent Link call of this instance linked the peer during set-up (the hixl backend's one-sided links
+                // have no server record that would have shown it): the first link stands.
+                return plan.Failing(LlmStatus.AlreadyLink, $"instance {ClusterId} linked cluster {plan.Key} in another call during this one's set-up");
+            }
+
+            _links[plan.Key] = clientSide;
+            _hasCommDescription = true;
+            return plan;
+        }
+        finally
+        {
+            if (serverSide is not null)
+            {
+                serverSide.SettingUp = false;
+            }
+        }
     }
+
+    /// <summary>Whether this side holds another record under <paramref name="key"/> than it did when the Link call planned
+    /// (a concurrent Link call of this instance made it).</summary>
+    private bool LinkedMeanwhile(ulong key, LinkRecord? heldAtPlan) =>
+        _links.TryGetValue(key, out var now) && !ReferenceEquals(now, heldAtPlan);
 
     /// <inheritdoc />
     public async ValueTask<UnlinkLlmClustersResult> UnlinkLlmClustersAsync(IReadOnlyList<ClusterInfo> clusters, int timeoutInMillis, bool forceFlag, CancellationToken cancellationToken = default)
@@ -583,7 +614,7 @@ public sealed partial class SimulatedBackend
                 // Marked destroyed first: a transfer starting while the unlink waits is NOT_YET_LINK (§10).
                 record.Unlinking = true;
                 await WaitIdleAsync(record, cancellationToken).ConfigureAwait(false);
-                _links.Remove(cluster.RemoteClusterId);
+                RemoveIfHeld(record);
                 return Closed(LlmStatus.Success);
             }
 
@@ -611,11 +642,14 @@ public sealed partial class SimulatedBackend
                 : ForCluster(LlmStatus.UnlinkFailed, $"the unlink notice to cluster {listener.ClusterId} failed{(noticeError ? " with an error (fault plan)" : $": {notice}")}"); // the local record stays
         }
 
+        // The local record as it is now, not as it was before the notice travelled: another call may have unlinked or
+        // relinked the peer meanwhile.
+        record = _links.GetValueOrDefault(cluster.RemoteClusterId);
         if (record is not null)
         {
             record.Unlinking = true; // marked destroyed once the peer answered (§10); earlier failures keep it usable
             await WaitIdleAsync(record, cancellationToken).ConfigureAwait(false);
-            _links.Remove(cluster.RemoteClusterId);
+            RemoveIfHeld(record);
         }
 
         // The peer removes its record under this instance's real id: a wrong id above leaves ours half-open (§6.1).
@@ -623,7 +657,7 @@ public sealed partial class SimulatedBackend
         {
             theirs.Unlinking = true;
             await listener.WaitIdleAsync(theirs, cancellationToken).ConfigureAwait(false);
-            listener._links.Remove(ClusterId);
+            listener.RemoveIfHeld(theirs);
         }
 
         return record is null ? LlmStatus.Success : Closed(LlmStatus.Success);
@@ -651,6 +685,16 @@ public sealed partial class SimulatedBackend
 
         TraceFault("UnlinkCloseFailure", "close");
         return ForCluster(LlmStatus.UnlinkFailed, $"closing the connection failed on instance {ClusterId} (fault plan); the record is deleted");
+    }
+
+    /// <summary>Removes this record after an await, unless another call already removed it (and perhaps linked anew
+    /// under the same key: that newer record stays).</summary>
+    private void RemoveIfHeld(LinkRecord record)
+    {
+        if (Holds(record))
+        {
+            _links.Remove(record.PeerClusterId);
+        }
     }
 
     private void RemoveMirror(LinkRecord record)

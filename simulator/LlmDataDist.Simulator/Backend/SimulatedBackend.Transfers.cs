@@ -362,6 +362,11 @@ public sealed partial class SimulatedBackend
             return Why(LlmStatus.NotYetLink, $"instance {ClusterId} has no link to that cluster");
         }
 
+        if (record.SettingUp)
+        {
+            return Why(LlmStatus.NotYetLink, $"the link to cluster {record.PeerClusterId} is still being set up (its Link has not completed)");
+        }
+
         if (Profile == EngineProfile.CE)
         {
             if (record.Unlinking)
@@ -398,12 +403,13 @@ public sealed partial class SimulatedBackend
             return Why(LlmStatus.Failed, EndedReason); // this instance went down during the read; the caller ends the call
         }
 
-        if (answer != TransferStatus.Completed || record.IsHalfOpen)
+        var broken = WhyLinkBroken(record);
+        if (answer != TransferStatus.Completed || broken is not null)
         {
             // Like a lost data transfer, a lost table read breaks the link until it is rebuilt (§6.5).
             await DelayUntilAsync(deadlineNs, cancellationToken).ConfigureAwait(false);
-            record.Fault = LlmStatus.Timeout;
-            return Why(LlmStatus.Timeout, $"reading cluster {record.PeerClusterId}'s cache table {(record.IsHalfOpen ? "found the link half-open" : $"failed ({answer})")} within {SyncWaitText}; the link stays broken until relinked");
+            MarkFaulted(record);
+            return Why(LlmStatus.Timeout, $"reading cluster {record.PeerClusterId}'s cache table {(broken is not null ? $"found the link broken ({broken})" : $"failed ({answer})")} within {SyncWaitText}; the link stays broken until relinked");
         }
 
         record.Snapshot = [.. record.Peer._caches.Keys];
@@ -411,17 +417,31 @@ public sealed partial class SimulatedBackend
     }
 
     /// <summary>
-    /// Runs one transfer over a link: a broken link answers its timeout after the full wait; otherwise the plan
-    /// (checks that need the peer) runs, the network prices the bytes within llm.SyncKvCacheWaitTime, and only a
-    /// completed transfer writes them. A timeout leaves the destination untouched and the link faulted.
+    /// Whether a link can still carry a transfer: null when it can, else why not. Asked before a transfer takes the
+    /// link's locks and again after every await that lets the world move on (the locks, HX's cache-table read, the data
+    /// phase): meanwhile the transfer ahead in the queue may have timed out and faulted the link (§6.5), the peer may have
+    /// dropped its side (half-open, §6.2), or this side its record. A broken link carries nothing until it is unlinked
+    /// and linked again (a new record).
+    /// </summary>
+    private string? WhyLinkBroken(LinkRecord record) =>
+        record.Fault is not null ? "an earlier transfer broke it"
+        : record.IsHalfOpen ? "the peer dropped its side (half-open)"
+        : !Holds(record) ? $"instance {ClusterId} dropped its record of it"
+        : null;
+
+    /// <summary>
+    /// Runs one transfer over a link: a broken link (<see cref="WhyLinkBroken"/>, checked before and after every await)
+    /// answers its timeout after the full wait; otherwise the plan (checks that need the peer) runs, the network prices
+    /// the bytes within llm.SyncKvCacheWaitTime, and only a completed transfer writes them. A timeout leaves the
+    /// destination untouched and the link faulted.
     /// </summary>
     private async Task<LlmStatus> TransferOverAsync(LinkRecord record, bool pull, long deadline, HeldLocks callLocks,
         Func<long, Task<(LlmStatus Status, SimulatedCache? Remote, List<Segment>? Segments)>> plan, SimulatedCache local, CancellationToken cancellationToken)
     {
         var me = _incarnation;
-        if (record.Fault is not null || record.IsHalfOpen)
+        if (WhyLinkBroken(record) is { } broken)
         {
-            return await FaultedAsync(me, record, deadline, record.IsHalfOpen ? "the peer dropped its side (half-open)" : "an earlier transfer broke it", cancellationToken).ConfigureAwait(false);
+            return await FaultedAsync(me, record, deadline, broken, cancellationToken).ConfigureAwait(false);
         }
 
         // CE takes its locks per device request (each layer of a push is one); HX once per call.
@@ -445,6 +465,15 @@ public sealed partial class SimulatedBackend
                 : Why(LlmStatus.NotYetLink, $"the link to cluster {record.PeerClusterId} was unlinked while the transfer waited for it");
         }
 
+        if (WhyLinkBroken(record) is { } brokenWhileQueued)
+        {
+            // The transfer ahead of this one in the queue timed out (or the peer went down) while this one waited: the
+            // link is Faulted now, however the network is doing (§6.5). Nothing is sent, so, like a transfer that found
+            // the link broken before queueing, it waits out its budget without holding the queue or the link.
+            (requestLocks ?? callLocks).Dispose();
+            return await FaultedAsync(me, record, deadline, $"{brokenWhileQueued} while this transfer waited for the link", cancellationToken).ConfigureAwait(false);
+        }
+
         if (DeviceSilent([Npu!.Value, record.Peer.Npu ?? Npu!.Value]))
         {
             TraceFault("DeviceUnresponsive", pull ? "pull" : "push");
@@ -466,9 +495,9 @@ public sealed partial class SimulatedBackend
                 return status;
             }
 
-            if (record.IsHalfOpen)
+            if (WhyLinkBroken(record) is { } brokenWhilePlanning)
             {
-                return await FaultedAsync(me, record, deadline, "the peer went down", cancellationToken).ConfigureAwait(false); // the peer went down
+                return await FaultedAsync(me, record, deadline, $"{brokenWhilePlanning} while the transfer was set up", cancellationToken).ConfigureAwait(false);
             }
 
             var (source, destination) = pull ? (remote!, local) : (local, remote!);
@@ -484,11 +513,11 @@ public sealed partial class SimulatedBackend
                 return Why(LlmStatus.Failed, EndedReason); // nothing is written: this side's memory is gone
             }
 
-            if (record.IsHalfOpen && outcome.Status != TransferStatus.Canceled)
+            if (outcome.Status != TransferStatus.Canceled && WhyLinkBroken(record) is { } brokenWhileMoving)
             {
-                // The peer finalized or crashed while the bytes moved: its memory is gone, and the engine hears nothing
-                // until its wait expires (§6.2 half-open).
-                return await FaultedAsync(me, record, deadline, "the peer went down while the bytes moved", cancellationToken).ConfigureAwait(false);
+                // Typically the peer finalized or crashed while the bytes moved: its memory is gone, and the engine hears
+                // nothing until its wait expires (§6.2 half-open). Nothing is written.
+                return await FaultedAsync(me, record, deadline, $"{brokenWhileMoving} while the bytes moved", cancellationToken).ConfigureAwait(false);
             }
 
             switch (outcome.Status)
@@ -540,8 +569,26 @@ public sealed partial class SimulatedBackend
             return Why(LlmStatus.Failed, EndedReason);
         }
 
-        record.Fault ??= TimeoutStatus;
-        return Why(record.Fault.Value, $"the link to cluster {record.PeerClusterId} is broken ({cause}); the engine waited {SyncWaitText}; unlink and link again");
+        MarkFaulted(record);
+        return Why(record.Fault!.Value, $"the link to cluster {record.PeerClusterId} is broken ({cause}); the engine waited {SyncWaitText}; unlink and link again");
+    }
+
+    /// <summary>The link enters Faulted (§6.2): from now on every transfer over this record answers the engine's timeout,
+    /// until it is unlinked (a relink makes a new record). Traced once, as <c>LinkFaulted</c>, while this side holds it.</summary>
+    private void MarkFaulted(LinkRecord record)
+    {
+        if (record.Fault is not null)
+        {
+            return;
+        }
+
+        record.Fault = TimeoutStatus;
+        if (_fabric.Trace is { } trace && Holds(record)) // a record already dropped is no link any more: nothing to show
+        {
+            var actor = Npu is { } npu ? TraceActor.Npu(_fabric.Topology.Npus[npu]) : TraceActor.Host(_server);
+            trace.Instant(_fabric.Loop.NowNs, "link", "LinkFaulted", actor, ("cluster", ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                ("peer", record.PeerClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("status", TimeoutStatus.ToString()));
+        }
     }
 
     /// <summary>Descriptors the engine sends: runs where source and destination both advance contiguously merge into one.</summary>

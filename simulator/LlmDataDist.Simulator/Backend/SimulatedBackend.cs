@@ -177,13 +177,19 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
                 return Why(LlmStatus.ParamInvalid, "CE prompt requires llm.ListenIpInfo");
             }
 
-            if (Role is LlmRole.Prompt or LlmRole.Decoder && HasLinks)
+            if (LinksBlockRoleSwitch() is { } blocked)
             {
-                return Why(LlmStatus.ExistLink, $"instance {ClusterId} still has links; unlink every peer before SetRole");
+                return blocked;
             }
 
             apply = () =>
             {
+                // Checked again when the device takes the request: a Link may have completed while it queued.
+                if (LinksBlockRoleSwitch() is { } linkedMeanwhile)
+                {
+                    return linkedMeanwhile;
+                }
+
                 // The listener stops, and restarts on the new endpoint when the target role listens.
                 StopListening();
                 if (role == LlmRole.Prompt && !StartListening(listen))
@@ -231,6 +237,11 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
         Role = role;
         return LlmStatus.Success;
     }
+
+    /// <summary>CE: a Prompt or Decoder with links may not switch role (§9.5, EXIST_LINK); null when it may.</summary>
+    private LlmStatus? LinksBlockRoleSwitch() => Role is LlmRole.Prompt or LlmRole.Decoder && HasLinks
+        ? Why(LlmStatus.ExistLink, $"instance {ClusterId} still has links; unlink every peer before SetRole")
+        : null;
 
     /// <summary>The destructor: finalizes implicitly (§5.1).</summary>
     public void Dispose()
