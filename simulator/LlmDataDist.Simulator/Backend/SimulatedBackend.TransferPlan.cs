@@ -165,6 +165,12 @@ public sealed partial class SimulatedBackend
                 destinationEnd = Math.Max(destinationEnd, _destinationOffsets[j] + _blockBytes);
             }
 
+            // Usually every tensor of both caches resolves (remembered per cache): then only the block ends need checking.
+            if (source.AllTensorsResolve(memory, out var sourceBytes) && destination.AllTensorsResolve(memory, out var destinationBytes))
+            {
+                return (sourceEnd <= source.Geometry.TensorBytes && destinationEnd <= destination.Geometry.TensorBytes, sourceBytes || destinationBytes);
+            }
+
             var holdsBytes = false;
             for (var p = 0; p < _pairCount; p++)
             {
