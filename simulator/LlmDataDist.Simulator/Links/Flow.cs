@@ -49,6 +49,9 @@ internal sealed class Flow
 
     public bool Frozen { get; set; }
 
+    /// <summary>The network's mark of the last rebalance that visited this flow.</summary>
+    public long Visit { get; set; }
+
     public bool Finished { get; set; }
 
     /// <summary>Why the flow is lost (it then waits for its deadline), or null.</summary>
