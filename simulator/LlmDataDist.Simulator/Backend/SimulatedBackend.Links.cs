@@ -75,7 +75,7 @@ public sealed partial class SimulatedBackend
         try
         {
             var deadline = SimTime.AddSaturating(_fabric.Loop.NowNs, timeoutMs * SimTime.NsPerMs);
-            if (Profile == EngineProfile.CE && DeviceSilent(_npus))
+            if (Profile == EngineProfile.CE && DevicesSilent())
             {
                 return await HostWaitTimesOutAsync(me, clusters.Count, rets, deadline, timeoutMs, cancellationToken).ConfigureAwait(false);
             }
@@ -448,7 +448,7 @@ public sealed partial class SimulatedBackend
         try
         {
             var deadline = SimTime.AddSaturating(_fabric.Loop.NowNs, timeoutMs * SimTime.NsPerMs);
-            if (Profile == EngineProfile.CE && DeviceSilent(_npus))
+            if (Profile == EngineProfile.CE && DevicesSilent())
             {
                 return await HostWaitTimesOutAsync(me, clusters.Count, rets, deadline, timeoutMs, cancellationToken).ConfigureAwait(false);
             }

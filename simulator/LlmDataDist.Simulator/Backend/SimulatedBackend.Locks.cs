@@ -66,7 +66,25 @@ public sealed partial class SimulatedBackend
         new(this, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{operation} #{++_requestSeq} of cluster {ClusterId}"));
 
     /// <summary>Whether the fault plan says one of the instance's devices never answers a request issued now.</summary>
-    private bool DeviceSilent(IEnumerable<int> npus) => _fabric.Faults is { } faults && npus.Any(n => faults.IsDeviceUnresponsive(n, _fabric.Loop.NowNs));
+    /// <summary>Whether any device of this instance ignores requests now.</summary>
+    private bool DevicesSilent() => DeviceSilent(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_npus));
+
+    // A span, so that a transfer's [local, peer] pair allocates nothing.
+    private bool DeviceSilent(ReadOnlySpan<int> npus)
+    {
+        if (_fabric.Faults is { } faults)
+        {
+            foreach (var npu in npus)
+            {
+                if (faults.IsDeviceUnresponsive(npu, _fabric.Loop.NowNs))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// CE: one device request of a kind, bounded by llm.SyncKvCacheWaitTime: it waits behind earlier requests of its
@@ -90,7 +108,7 @@ public sealed partial class SimulatedBackend
             return fail(Why(LlmStatus.Failed, EndedReason));
         }
 
-        if (DeviceSilent(_npus))
+        if (DevicesSilent())
         {
             TraceFault("DeviceUnresponsive", kind.ToString());
             await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);

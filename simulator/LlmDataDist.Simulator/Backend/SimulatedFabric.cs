@@ -159,9 +159,20 @@ public sealed class SimulatedFabric
     /// <summary>Moves KV bytes between two NPUs over the engine path the instance uses, priced by that path's
     /// calibrated timing in the given direction (<see cref="Topology.FindRoute(int, int, TransferPath, TransferDirection, LinkKind?)"/>).</summary>
     internal Task<TransferOutcome> TransferAsync(int sourceNpu, int destinationNpu, long bytes, int blocks, TransferPath path, TransferDirection direction,
-        long deadlineNs, CancellationToken cancellationToken) =>
-        Network.TransferAsync(Topology.FindRoute(sourceNpu, destinationNpu, path, direction, RoceInsideHccsDomain ? LinkKind.Roce : null),
-            bytes, blocks, deadlineNs, cancellationToken);
+        long deadlineNs, CancellationToken cancellationToken)
+    {
+        // The topology and its pricing never change, so each route is found once: building it per transfer (hops, arrays,
+        // the calibrated timing) was several percent of a long run.
+        if (!_routes.TryGetValue((sourceNpu, destinationNpu, path, direction), out var route))
+        {
+            route = Topology.FindRoute(sourceNpu, destinationNpu, path, direction, RoceInsideHccsDomain ? LinkKind.Roce : null);
+            _routes.Add((sourceNpu, destinationNpu, path, direction), route);
+        }
+
+        return Network.TransferAsync(route, bytes, blocks, deadlineNs, cancellationToken);
+    }
+
+    private readonly Dictionary<(int Source, int Destination, TransferPath Path, TransferDirection Direction), Route> _routes = [];
 
     /// <summary>Records a call in the trace.</summary>
     internal void TraceCall(SimulatedBackend backend, long startNs, string operation, LlmStatus status, params ReadOnlySpan<(string Key, string Value)> args)

@@ -387,7 +387,7 @@ public sealed class Network
             ("cause", cause ?? "-"),
             ("dst", flow.Route.Destination.ToString()),
             ("id", flow.Id.ToString(CultureInfo.InvariantCulture)),
-            ("route", string.Join('>', flow.Route.Hops.Select(h => h.Name))),
+            ("route", flow.Route.HopNames),
             ("status", status.ToString()));
 
         // Resolve through the queue at the same virtual time, so awaiting code never runs inside this bookkeeping.

@@ -53,6 +53,11 @@ public sealed class Route
     /// <summary>The hops, to walk without allocating.</summary>
     internal ReadOnlySpan<LinkInfo> HopSpan => _hops;
 
+    /// <summary>The hop names joined by '>' (as transfer trace events name the route), built once.</summary>
+    internal string HopNames => _hopNames ??= string.Join('>', _hops.Select(h => h.Name));
+
+    private string? _hopNames;
+
     /// <summary>Sum of the hops' latencies, without jitter.</summary>
     public long LatencyNs { get; }
 
