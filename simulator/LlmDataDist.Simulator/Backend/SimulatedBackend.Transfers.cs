@@ -73,7 +73,7 @@ public sealed partial class SimulatedBackend
         }
 
         var n = size > 0 ? size : d.Geometry.Stride;
-        if (blocks is null ? (batch >= d.Geometry.Rows || n > d.Geometry.Stride) : blocks.Value.Dst.Any(b => b >= (ulong)d.Geometry.Rows))
+        if (blocks is null ? (batch >= d.Geometry.Rows || n > d.Geometry.Stride) : AnyAtOrAbove(blocks.Value.Dst, (ulong)d.Geometry.Rows))
         {
             return Why(LlmStatus.ParamInvalid, blocks is { } bad
                 ? $"dst block {bad.Dst.First(b => b >= (ulong)d.Geometry.Rows)} ≥ {d.Geometry.Rows} rows"
@@ -142,7 +142,7 @@ public sealed partial class SimulatedBackend
             }
 
             var (srcBlocks, dstBlocks) = blocks.Value;
-            if (pairs is null || srcBlocks.Any(b => b >= (ulong)s.Geometry.Rows) || s.Geometry.Stride != d.Geometry.Stride)
+            if (pairs is null || AnyAtOrAbove(srcBlocks, (ulong)s.Geometry.Rows) || s.Geometry.Stride != d.Geometry.Stride)
             {
                 return (Why(LlmStatus.ParamInvalid, pairs is null ? $"the layer ranges do not pair remote cache {src.CacheId}'s {s.Desc.NumTensors} tensors with the local {d.Desc.NumTensors}"
                     : s.Geometry.Stride != d.Geometry.Stride ? $"remote block of {s.Geometry.Stride} bytes ≠ local block of {d.Geometry.Stride} bytes"
@@ -305,6 +305,20 @@ public sealed partial class SimulatedBackend
         }
 
         return LlmStatus.Success;
+    }
+
+    // A loop, not LINQ's Any: a closure per check on every block pull.
+    private static bool AnyAtOrAbove(IReadOnlyList<ulong> blocks, ulong limit)
+    {
+        for (var i = 0; i < blocks.Count; i++)
+        {
+            if (blocks[i] >= limit)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>llm.SyncKvCacheWaitTime from now: when a pull or push must have completed.</summary>
