@@ -174,6 +174,8 @@ public sealed class SimulatedFabric
 
     private readonly Dictionary<(int Source, int Destination, TransferPath Path, TransferDirection Direction), Route> _routes = [];
 
+    private (string, string)[] _traceArgs = new (string, string)[8];
+
     /// <summary>Records a call in the trace.</summary>
     internal void TraceCall(SimulatedBackend backend, long startNs, string operation, LlmStatus status, params ReadOnlySpan<(string Key, string Value)> args)
     {
@@ -183,11 +185,12 @@ public sealed class SimulatedFabric
         }
 
         var actor = backend.Npu is { } npu ? TraceActor.Npu(Topology.Npus[npu]) : TraceActor.Host(backend.Server);
-        var all = new (string, string)[args.Length + 2];
-        all[0] = ("cluster", backend.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // A scratch array, not one per call: the trace copies what it keeps, and calls on the loop never nest here.
+        var all = _traceArgs.Length >= args.Length + 2 ? _traceArgs : _traceArgs = new (string, string)[args.Length + 2];
+        all[0] = ("cluster", backend.ClusterIdText);
         all[1] = ("status", status.IsKnown() ? status.ToString() : "0x" + ((uint)status).ToString("X8", System.Globalization.CultureInfo.InvariantCulture));
         args.CopyTo(all.AsSpan(2));
-        Trace.Complete(startNs, Loop.NowNs, "call", operation, actor, all);
+        Trace.AddComplete(startNs, Loop.NowNs, "call", operation, actor, all.AsSpan(0, args.Length + 2));
     }
 
     private sealed class SimulatedBackendFactory(SimulatedFabric fabric, int server) : ILlmDataDistBackendFactory

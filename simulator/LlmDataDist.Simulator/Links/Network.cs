@@ -381,11 +381,11 @@ public sealed class Network
 
         _live.Remove(flow.Id);
         var outcome = new TransferOutcome(flow.Id, status, flow.StartNs, endNs, flow.Bytes, flow.Blocks, cause);
-        _trace?.Complete(flow.StartNs, endNs, "transfer", "Transfer", TraceActor.Of(flow.Route.Source, Topology),
+        _trace?.AddComplete(flow.StartNs, endNs, "transfer", "Transfer", TraceActor.Of(flow.Route.Source, Topology),
             ("blocks", flow.Blocks.ToString(CultureInfo.InvariantCulture)),
             ("bytes", flow.Bytes.ToString(CultureInfo.InvariantCulture)),
             ("cause", cause ?? "-"),
-            ("dst", flow.Route.Destination.ToString()),
+            ("dst", flow.Route.DestinationName),
             ("id", flow.Id.ToString(CultureInfo.InvariantCulture)),
             ("route", flow.Route.HopNames),
             ("status", status.ToString()));

@@ -58,6 +58,11 @@ public sealed class Route
 
     private string? _hopNames;
 
+    /// <summary>The destination's name, built once.</summary>
+    internal string DestinationName => _destinationName ??= Destination.ToString();
+
+    private string? _destinationName;
+
     /// <summary>Sum of the hops' latencies, without jitter.</summary>
     public long LatencyNs { get; }
 
