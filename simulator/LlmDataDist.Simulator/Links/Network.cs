@@ -301,7 +301,7 @@ public sealed class Network
     {
         if (_loop.NowNs < flow.FloorNs)
         {
-            flow.Completion = _loop.Schedule(flow.FloorNs, () => OnCompletion(flow));
+            flow.Completion = _loop.Schedule(flow.FloorNs, flow.OnCompletion ??= () => OnCompletion(flow));
             return;
         }
 
@@ -391,8 +391,11 @@ public sealed class Network
             ("status", status.ToString()));
 
         // Resolve through the queue at the same virtual time, so awaiting code never runs inside this bookkeeping.
-        _loop.At(_loop.NowNs, () => flow.Wait.TrySetResult(outcome));
+        flow.Outcome = outcome;
+        _loop.RunAt(_loop.NowNs, ResolveWait, flow);
     }
+
+    private static readonly SendOrPostCallback ResolveWait = static flow => ((Flow)flow!).Wait.TrySetResult(((Flow)flow!).Outcome);
 
     private void LeaveDataPhase(Flow flow)
     {
@@ -507,7 +510,7 @@ public sealed class Network
             atNs = flow.FloorNs;
         }
 
-        flow.Completion = _loop.Schedule(atNs, () => OnCompletion(flow));
+        flow.Completion = _loop.Schedule(atNs, flow.OnCompletion ??= () => OnCompletion(flow)); // one delegate per flow, however often it is rescheduled
     }
 
     // Max-min fairness by progressive filling: raise every unfrozen flow's rate together; when a link runs out

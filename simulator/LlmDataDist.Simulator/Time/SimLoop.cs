@@ -279,6 +279,9 @@ public sealed class SimLoop : SynchronizationContext
 
     internal void RemovePendingWait(long id) => _pendingWaits.Remove(id);
 
+    /// <summary>Like <see cref="At"/> with a static callback and its state: hot paths then allocate no closure.</summary>
+    internal void RunAt(long atNs, SendOrPostCallback callback, object? state) => Enqueue(atNs, callback, state);
+
     internal void PostContinuation(Action continuation) => Enqueue(NowNs, RunContinuation, continuation, userCode: true);
 
     private void Enqueue(long atNs, SendOrPostCallback callback, object? state, bool userCode = false)
