@@ -14,7 +14,7 @@ public sealed partial class SimulatedBackend
     public const int InitiatedLinksMax = 512;
 
     // Keyed by the peer's cluster id as this side knows it; sorted so every walk has one order.
-    private readonly LinkTable _links = new();
+    private readonly SortedTable<ulong, LinkRecord> _links = new();
     private bool _linkOperationRunning;
     private bool _hasCommDescription;
 

@@ -11,7 +11,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
 {
     private readonly SimulatedFabric _fabric;
     private readonly int _server;
-    private readonly SortedDictionary<long, SimulatedCache> _caches = [];
+    private readonly SortedTable<long, SimulatedCache> _caches = new();
     private InitOptions? _options;
     private List<int> _npus = [];
     private List<string> _listening = [];

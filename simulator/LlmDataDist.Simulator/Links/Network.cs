@@ -30,8 +30,9 @@ public sealed class Network
     // Flows in their data phase, in id order (the order shares are computed in, so ties resolve identically).
     private readonly List<Flow> _active = [];
 
-    // Every unfinished flow, by id, for link-down handling.
-    private readonly SortedDictionary<long, Flow> _live = [];
+    // Every unfinished flow, by id, for link-down handling (which sorts them by id; a hash map, since every transfer
+    // adds and removes one).
+    private readonly Dictionary<long, Flow> _live = [];
 
     // Progressive-filling scratch, indexed by link id.
     private readonly long[] _capacityLeft;
@@ -244,7 +245,7 @@ public sealed class Network
         if (!isUp)
         {
             AdvanceAll();
-            foreach (var flow in _live.Values.Where(f => f.BrokenCause is null && f.Crosses(linkId)).ToList())
+            foreach (var flow in _live.Values.Where(f => f.BrokenCause is null && f.Crosses(linkId)).OrderBy(f => f.Id).ToList())
             {
                 Lose(flow, $"link {link.Name} down");
             }

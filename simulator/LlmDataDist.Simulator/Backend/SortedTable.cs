@@ -1,0 +1,60 @@
+using System.Collections;
+using System.Diagnostics.CodeAnalysis;
+
+namespace LlmDataDist.Simulator.Backend;
+
+/// <summary>
+/// A map kept sorted by key for enumeration (an instance lists and walks its links and caches in id order), with a hash
+/// index for the lookups every transfer makes (the cache ids of both sides, and a link record's half-open check, which
+/// looks its mirror up on the peer): through a sorted tree alone those were a few percent of a long run.
+/// </summary>
+/// <typeparam name="TKey">The key.</typeparam>
+/// <typeparam name="TValue">The value.</typeparam>
+internal sealed class SortedTable<TKey, TValue> : IEnumerable<KeyValuePair<TKey, TValue>>
+    where TKey : notnull
+{
+    private readonly SortedDictionary<TKey, TValue> _sorted = [];
+    private readonly Dictionary<TKey, TValue> _index = [];
+
+    public int Count => _index.Count;
+
+    public IReadOnlyCollection<TKey> Keys => _sorted.Keys;
+
+    public IReadOnlyCollection<TValue> Values => _sorted.Values;
+
+    public TValue this[TKey key]
+    {
+        get => _index[key];
+        set
+        {
+            _sorted[key] = value;
+            _index[key] = value;
+        }
+    }
+
+    public void Add(TKey key, TValue value)
+    {
+        _index.Add(key, value);
+        _sorted.Add(key, value);
+    }
+
+    public bool TryGetValue(TKey key, [MaybeNullWhen(false)] out TValue value) => _index.TryGetValue(key, out value);
+
+    public bool ContainsKey(TKey key) => _index.ContainsKey(key);
+
+    public TValue? GetValueOrDefault(TKey key) => _index.GetValueOrDefault(key);
+
+    public bool Remove(TKey key) => _sorted.Remove(key) & _index.Remove(key);
+
+    public bool Remove(TKey key, [MaybeNullWhen(false)] out TValue value) => _sorted.Remove(key) & _index.Remove(key, out value);
+
+    public void Clear()
+    {
+        _sorted.Clear();
+        _index.Clear();
+    }
+
+    public IEnumerator<KeyValuePair<TKey, TValue>> GetEnumerator() => _sorted.GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
