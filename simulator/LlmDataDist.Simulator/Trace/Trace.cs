@@ -194,9 +194,10 @@ public sealed class Trace(bool keepEvents = true)
 
     private void WriteString(string value)
     {
-        var length = Encoding.UTF8.GetByteCount(value);
-        BinaryPrimitives.WriteInt32LittleEndian(_scratch.GetSpan(4), length);
-        _scratch.Advance(4);
-        _scratch.Advance(Encoding.UTF8.GetBytes(value, _scratch.GetSpan(length)));
+        // One pass over the text: encode after a 4-byte slot, then fill the length in (the bytes of counting first).
+        var span = _scratch.GetSpan(4 + Encoding.UTF8.GetMaxByteCount(value.Length));
+        var length = Encoding.UTF8.GetBytes(value, span[4..]);
+        BinaryPrimitives.WriteInt32LittleEndian(span, length);
+        _scratch.Advance(4 + length);
     }
 }
