@@ -14,7 +14,7 @@ public sealed partial class SimulatedBackend
     public const int InitiatedLinksMax = 512;
 
     // Keyed by the peer's cluster id as this side knows it; sorted so every walk has one order.
-    private readonly SortedTable<ulong, LinkRecord> _links = new();
+    private readonly SortedTable<ulong, LinkRecord> _links = new(static (record, held) => record.IsHeld = held);
     private bool _linkOperationRunning;
     private bool _hasCommDescription;
 

@@ -10,8 +10,10 @@ namespace LlmDataDist.Simulator.Backend;
 /// </summary>
 /// <typeparam name="TKey">The key.</typeparam>
 /// <typeparam name="TValue">The value.</typeparam>
-internal sealed class SortedTable<TKey, TValue> : IEnumerable<KeyValuePair<TKey, TValue>>
+/// <param name="membership">Told when a value enters (true) or leaves (false) the table; null for no one.</param>
+internal sealed class SortedTable<TKey, TValue>(Action<TValue, bool>? membership = null) : IEnumerable<KeyValuePair<TKey, TValue>>
     where TKey : notnull
+    where TValue : class
 {
     private readonly SortedDictionary<TKey, TValue> _sorted = [];
     private readonly Dictionary<TKey, TValue> _index = [];
@@ -27,8 +29,14 @@ internal sealed class SortedTable<TKey, TValue> : IEnumerable<KeyValuePair<TKey,
         get => _index[key];
         set
         {
+            if (_index.TryGetValue(key, out var old) && !ReferenceEquals(old, value))
+            {
+                membership?.Invoke(old, false);
+            }
+
             _sorted[key] = value;
             _index[key] = value;
+            membership?.Invoke(value, true);
         }
     }
 
@@ -36,6 +44,7 @@ internal sealed class SortedTable<TKey, TValue> : IEnumerable<KeyValuePair<TKey,
     {
         _index.Add(key, value);
         _sorted.Add(key, value);
+        membership?.Invoke(value, true);
     }
 
     public bool TryGetValue(TKey key, [MaybeNullWhen(false)] out TValue value) => _index.TryGetValue(key, out value);
@@ -44,12 +53,27 @@ internal sealed class SortedTable<TKey, TValue> : IEnumerable<KeyValuePair<TKey,
 
     public TValue? GetValueOrDefault(TKey key) => _index.GetValueOrDefault(key);
 
-    public bool Remove(TKey key) => _sorted.Remove(key) & _index.Remove(key);
+    public bool Remove(TKey key) => Remove(key, out _);
 
-    public bool Remove(TKey key, [MaybeNullWhen(false)] out TValue value) => _sorted.Remove(key) & _index.Remove(key, out value);
+    public bool Remove(TKey key, [MaybeNullWhen(false)] out TValue value)
+    {
+        _sorted.Remove(key);
+        if (!_index.Remove(key, out value))
+        {
+            return false;
+        }
+
+        membership?.Invoke(value, false);
+        return true;
+    }
 
     public void Clear()
     {
+        foreach (var value in _index.Values)
+        {
+            membership?.Invoke(value, false);
+        }
+
         _sorted.Clear();
         _index.Clear();
     }
