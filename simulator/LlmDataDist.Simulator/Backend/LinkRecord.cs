@@ -45,6 +45,11 @@ internal sealed class LinkRecord(SimulatedBackend peer, ulong peerClusterId, boo
     /// for both directions). HX: this side's per-link lock, serialising its pulls and pushes over the link.</summary>
     public required SimLock Lock { get; init; }
 
-    /// <summary>Whether the peer still holds the other side (one-sided links: whether the peer still listens).</summary>
-    public bool IsHalfOpen => Mirror is null ? !Peer.IsInitialized : !Peer.Holds(Mirror);
+    /// <summary>Whether its owner's link table holds this record (kept by the table). A record is only ever stored in
+    /// its owner's table, under its peer's id, so this is <c>owner.Holds(record)</c> without a lookup.</summary>
+    public bool IsHeld { get; set; }
+
+    /// <summary>Whether the peer still holds the other side (one-sided links: whether the peer still listens). Read by
+    /// every transfer several times, hence the flag rather than a lookup in the peer's table.</summary>
+    public bool IsHalfOpen => Mirror is null ? !Peer.IsInitialized : !Mirror.IsHeld;
 }

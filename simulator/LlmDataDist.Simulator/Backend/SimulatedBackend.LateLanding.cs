@@ -37,7 +37,7 @@ public sealed partial class SimulatedBackend
 
     /// <summary>Marks the destination rows of a transfer as being written until the returned scope ends (null when the
     /// destination's owner does not track rows).</summary>
-    private RowsWritten? Writing(bool pull, LinkRecord record, SimulatedCache destination, List<Segment> segments)
+    private RowsWritten? Writing(bool pull, LinkRecord record, SimulatedCache destination, TransferPlan plan)
     {
         var owner = pull ? this : record.Peer;
         if (!owner.TracksRowsAtRisk)
@@ -45,7 +45,7 @@ public sealed partial class SimulatedBackend
             return null;
         }
 
-        var rows = Rows(destination, segments);
+        var rows = Rows(destination, plan.Segments());
         if (!owner._rowsInFlight.TryGetValue(destination.Id, out var counts))
         {
             owner._rowsInFlight[destination.Id] = counts = [];
@@ -81,8 +81,9 @@ public sealed partial class SimulatedBackend
 
     /// <summary>A transfer returned its timeout: its rows stay at risk until its link is torn down, and with a
     /// <see cref="LateLandingFault"/> its blocks may land later.</summary>
-    private void ArmLateLanding(bool pull, LinkRecord record, SimulatedCache source, SimulatedCache destination, List<Segment> segments, long returnedAtNs)
+    private void ArmLateLanding(bool pull, LinkRecord record, SimulatedCache source, SimulatedCache destination, TransferPlan plan, long returnedAtNs)
     {
+        var segments = plan.Segments();
         var owner = pull ? this : record.Peer;
         if (owner.TracksRowsAtRisk)
         {

@@ -14,7 +14,7 @@ public sealed partial class SimulatedBackend
     public const int InitiatedLinksMax = 512;
 
     // Keyed by the peer's cluster id as this side knows it; sorted so every walk has one order.
-    private readonly SortedDictionary<ulong, LinkRecord> _links = [];
+    private readonly SortedTable<ulong, LinkRecord> _links = new(static (record, held) => record.IsHeld = held);
     private bool _linkOperationRunning;
     private bool _hasCommDescription;
 
@@ -75,7 +75,7 @@ public sealed partial class SimulatedBackend
         try
         {
             var deadline = SimTime.AddSaturating(_fabric.Loop.NowNs, timeoutMs * SimTime.NsPerMs);
-            if (Profile == EngineProfile.CE && DeviceSilent(_npus))
+            if (Profile == EngineProfile.CE && DevicesSilent())
             {
                 return await HostWaitTimesOutAsync(me, clusters.Count, rets, deadline, timeoutMs, cancellationToken).ConfigureAwait(false);
             }
@@ -479,7 +479,7 @@ public sealed partial class SimulatedBackend
         try
         {
             var deadline = SimTime.AddSaturating(_fabric.Loop.NowNs, timeoutMs * SimTime.NsPerMs);
-            if (Profile == EngineProfile.CE && DeviceSilent(_npus))
+            if (Profile == EngineProfile.CE && DevicesSilent())
             {
                 return await HostWaitTimesOutAsync(me, clusters.Count, rets, deadline, timeoutMs, cancellationToken).ConfigureAwait(false);
             }

@@ -39,9 +39,10 @@ public sealed partial class SimulatedBackend
     private SimLock PushLock => _pushLock ??= new SimLock(_fabric.Loop, $"cluster {ClusterId} push lock");
 
     /// <summary>The locks one call holds, released together when it ends; it is also the holder the locks report.</summary>
-    private sealed class HeldLocks(SimulatedBackend owner, string what) : IDisposable
+    private sealed class HeldLocks(SimulatedBackend owner, string operation, long sequence) : IDisposable
     {
         private readonly List<SimLock> _locks = [];
+        private string? _what;
 
         public SimulatedBackend Owner { get; } = owner;
 
@@ -59,14 +60,32 @@ public sealed partial class SimulatedBackend
             _locks.Clear();
         }
 
-        public override string ToString() => what;
+        // Built when a report or a contended lock's description reads it, not for every call (two per pull).
+        public override string ToString() => _what ??= string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{operation} #{sequence} of cluster {Owner.ClusterId}");
     }
 
-    private HeldLocks NewLocks(string operation) =>
-        new(this, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{operation} #{++_requestSeq} of cluster {ClusterId}"));
+    private HeldLocks NewLocks(string operation) => new(this, operation, ++_requestSeq);
 
-    /// <summary>Whether the fault plan says one of the instance's devices never answers a request issued now.</summary>
-    private bool DeviceSilent(IEnumerable<int> npus) => _fabric.Faults is { } faults && npus.Any(n => faults.IsDeviceUnresponsive(n, _fabric.Loop.NowNs));
+    /// <summary>Whether any device of this instance ignores requests now.</summary>
+    private bool DevicesSilent() => DeviceSilent(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_npus));
+
+    /// <summary>Whether the fault plan says one of the devices never answers a request issued now (a span, so that a
+    /// transfer's [local, peer] pair allocates nothing).</summary>
+    private bool DeviceSilent(ReadOnlySpan<int> npus)
+    {
+        if (_fabric.Faults is { } faults)
+        {
+            foreach (var npu in npus)
+            {
+                if (faults.IsDeviceUnresponsive(npu, _fabric.Loop.NowNs))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>
     /// CE: one device request of a kind, bounded by llm.SyncKvCacheWaitTime: it waits behind earlier requests of its
@@ -90,7 +109,7 @@ public sealed partial class SimulatedBackend
             return fail(Why(LlmStatus.Failed, EndedReason));
         }
 
-        if (DeviceSilent(_npus))
+        if (DevicesSilent())
         {
             TraceFault("DeviceUnresponsive", kind.ToString());
             await DelayUntilAsync(deadline, cancellationToken).ConfigureAwait(false);

@@ -7,36 +7,6 @@ namespace LlmDataDist.Simulator.Backend;
 // engine, then the transfer priced by the network, then the bytes.
 public sealed partial class SimulatedBackend
 {
-    /// <summary>One contiguous copy: bytes of a source tensor at an offset to a destination tensor at an offset.</summary>
-    private readonly record struct Segment(int SourceTensor, long SourceOffset, int DestinationTensor, long DestinationOffset, long Bytes);
-
-    // A block pull plans one segment per (block, tensor): thousands per call, a list on the large-object heap. Reusing
-    // the lists of finished transfers keeps that garbage (most of the GC time of a long run) away. A few suffice: an
-    // instance rarely has more transfers in flight.
-    private const int PooledSegmentLists = 4;
-    private readonly Stack<List<Segment>> _segmentLists = new();
-
-    private List<Segment> RentSegments(int capacity)
-    {
-        if (!_segmentLists.TryPop(out var segments))
-        {
-            return new List<Segment>(capacity);
-        }
-
-        segments.EnsureCapacity(capacity);
-        return segments;
-    }
-
-    /// <summary>Takes back a list no one reads any more (late landing and row tracking copy what they keep).</summary>
-    private void ReturnSegments(List<Segment> segments)
-    {
-        if (_segmentLists.Count < PooledSegmentLists)
-        {
-            segments.Clear();
-            _segmentLists.Push(segments);
-        }
-    }
-
     /// <inheritdoc />
     public async ValueTask<LlmStatus> PullKvCacheAsync(CacheIndex srcCacheIndex, Cache dstCache, uint batchIndex, long size, KvCacheExtParam extParam, CancellationToken cancellationToken = default)
     {
@@ -103,7 +73,7 @@ public sealed partial class SimulatedBackend
         }
 
         var n = size > 0 ? size : d.Geometry.Stride;
-        if (blocks is null ? (batch >= d.Geometry.Rows || n > d.Geometry.Stride) : blocks.Value.Dst.Any(b => b >= (ulong)d.Geometry.Rows))
+        if (blocks is null ? (batch >= d.Geometry.Rows || n > d.Geometry.Stride) : AnyAtOrAbove(blocks.Value.Dst, (ulong)d.Geometry.Rows))
         {
             return Why(LlmStatus.ParamInvalid, blocks is { } bad
                 ? $"dst block {bad.Dst.First(b => b >= (ulong)d.Geometry.Rows)} ≥ {d.Geometry.Rows} rows"
@@ -162,7 +132,7 @@ public sealed partial class SimulatedBackend
                     return (Why(LlmStatus.ParamInvalid, pairs is null ? $"the layer ranges do not pair remote cache {src.CacheId}'s {s.Desc.NumTensors} tensors with the local {d.Desc.NumTensors}" : $"size {n} > remote row of {s.Geometry.Stride} bytes"), null, null);
                 }
 
-                var rowSegments = RentSegments(pairs.Count);
+                var rowSegments = RentPlan();
                 foreach (var p in pairs)
                 {
                     rowSegments.Add(new Segment(p.Source, src.BatchIndex * s.Geometry.Stride, p.Destination, batch * d.Geometry.Stride, n));
@@ -172,29 +142,15 @@ public sealed partial class SimulatedBackend
             }
 
             var (srcBlocks, dstBlocks) = blocks.Value;
-            if (pairs is null || srcBlocks.Any(b => b >= (ulong)s.Geometry.Rows) || s.Geometry.Stride != d.Geometry.Stride)
+            if (pairs is null || AnyAtOrAbove(srcBlocks, (ulong)s.Geometry.Rows) || s.Geometry.Stride != d.Geometry.Stride)
             {
                 return (Why(LlmStatus.ParamInvalid, pairs is null ? $"the layer ranges do not pair remote cache {src.CacheId}'s {s.Desc.NumTensors} tensors with the local {d.Desc.NumTensors}"
                     : s.Geometry.Stride != d.Geometry.Stride ? $"remote block of {s.Geometry.Stride} bytes ≠ local block of {d.Geometry.Stride} bytes"
                     : $"src block {srcBlocks.First(b => b >= (ulong)s.Geometry.Rows)} ≥ {s.Geometry.Rows} blocks of remote cache {src.CacheId}"), null, null);
             }
 
-            // Filled in place (blocks x tensors entries, block-major), not added one by one.
-            var segments = RentSegments(srcBlocks.Count * pairs.Count);
-            CollectionsMarshal.SetCount(segments, srcBlocks.Count * pairs.Count);
-            var all = CollectionsMarshal.AsSpan(segments);
-            var (srcStride, dstStride) = (s.Geometry.Stride, d.Geometry.Stride);
-            ReadOnlySpan<TensorPair> tensors = pairs as TensorPair[] ?? [.. pairs];
-            var next = 0;
-            for (var j = 0; j < srcBlocks.Count; j++)
-            {
-                var (srcOffset, dstOffset) = ((long)srcBlocks[j] * srcStride, (long)dstBlocks[j] * dstStride);
-                foreach (var p in tensors)
-                {
-                    all[next++] = new Segment(p.Source, srcOffset, p.Destination, dstOffset, dstStride);
-                }
-            }
-
+            var segments = RentPlan();
+            segments.SetGrid(srcBlocks, s.Geometry.Stride, dstBlocks, d.Geometry.Stride, pairs, d.Geometry.Stride);
             return (LlmStatus.Success, s, segments);
         }, d, cancellationToken).ConfigureAwait(false);
     }
@@ -323,7 +279,7 @@ public sealed partial class SimulatedBackend
                     return (Why(LlmStatus.ParamInvalid, $"push of layer {srcLayer}→{dstLayer} does not fit remote cache {dst.CacheId} ({d.Geometry.Layers(n)} layers, {dstRows} rows of {d.Geometry.Stride} bytes; local rows of {s.Geometry.Stride} bytes)"), null, null);
                 }
 
-                var segments = RentSegments(0);
+                var segments = RentPlan();
                 for (var i = 0; i < n; i++)
                 {
                     var from = (int)((srcLayer * n) + i);
@@ -349,6 +305,20 @@ public sealed partial class SimulatedBackend
         }
 
         return LlmStatus.Success;
+    }
+
+    // A loop, not LINQ's Any: a closure per check on every block pull.
+    private static bool AnyAtOrAbove(IReadOnlyList<ulong> blocks, ulong limit)
+    {
+        for (var i = 0; i < blocks.Count; i++)
+        {
+            if (blocks[i] >= limit)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>llm.SyncKvCacheWaitTime from now: when a pull or push must have completed.</summary>
@@ -436,7 +406,7 @@ public sealed partial class SimulatedBackend
     /// destination untouched and the link faulted.
     /// </summary>
     private async Task<LlmStatus> TransferOverAsync(LinkRecord record, bool pull, long deadline, HeldLocks callLocks,
-        Func<long, Task<(LlmStatus Status, SimulatedCache? Remote, List<Segment>? Segments)>> plan, SimulatedCache local, CancellationToken cancellationToken)
+        Func<long, Task<(LlmStatus Status, SimulatedCache? Remote, TransferPlan? Segments)>> plan, SimulatedCache local, CancellationToken cancellationToken)
     {
         var me = _incarnation;
         if (WhyLinkBroken(record) is { } broken)
@@ -481,7 +451,7 @@ public sealed partial class SimulatedBackend
         }
 
         record.Transfers++;
-        List<Segment>? segments = null;
+        TransferPlan? segments = null;
         try
         {
             (var status, var remote, segments) = await plan(deadline).ConfigureAwait(false);
@@ -502,11 +472,11 @@ public sealed partial class SimulatedBackend
 
             var (source, destination) = pull ? (remote!, local) : (local, remote!);
             var (sourceNpu, destinationNpu) = pull ? (record.Peer.Npu!.Value, Npu!.Value) : (Npu!.Value, record.Peer.Npu!.Value);
-            var bytes = Bytes(segments!);
+            var bytes = segments!.Bytes();
             using var writing = Writing(pull, record, destination, segments!);
             // CE and the HX default backend move KV over the HCCL communicator; HX with llm.TransferBackend=hixl over HIXL.
             var path = Profile == EngineProfile.HX && _options!.HixlBackend ? TransferPath.HixlCs : TransferPath.CommDomain;
-            var outcome = await _fabric.TransferAsync(sourceNpu, destinationNpu, bytes, Runs(segments!), path,
+            var outcome = await _fabric.TransferAsync(sourceNpu, destinationNpu, bytes, segments.Runs(), path,
                 pull ? TransferDirection.Pull : TransferDirection.Push, deadline, cancellationToken).ConfigureAwait(false);
             if (Ended(me))
             {
@@ -544,20 +514,9 @@ public sealed partial class SimulatedBackend
             record.Transfers--;
             if (segments is not null)
             {
-                ReturnSegments(segments);
+                ReturnPlan(segments);
             }
         }
-    }
-
-    private static long Bytes(List<Segment> segments)
-    {
-        long bytes = 0;
-        foreach (var s in CollectionsMarshal.AsSpan(segments))
-        {
-            bytes = checked(bytes + s.Bytes); // checked, as the LINQ Sum it replaces
-        }
-
-        return bytes;
     }
 
     /// <summary>A transfer over a faulted or half-open link: the engine's timeout after the full wait, and the link stays faulted.</summary>
@@ -591,25 +550,24 @@ public sealed partial class SimulatedBackend
         }
     }
 
-    /// <summary>Descriptors the engine sends: runs where source and destination both advance contiguously merge into one.</summary>
-    private static int Runs(List<Segment> segments)
+    /// <summary>Writes the segments in order (a duplicated destination block: the last write wins).</summary>
+    private LlmStatus Copy(SimulatedCache source, SimulatedCache destination, TransferPlan plan)
     {
-        var runs = 0;
-        var all = CollectionsMarshal.AsSpan(segments);
-        for (var i = 0; i < all.Length; i++)
+        if (plan.IsGrid)
         {
-            ref readonly var s = ref all[i];
-            var merges = i > 0 && all[i - 1] is var p && p.SourceTensor == s.SourceTensor && p.DestinationTensor == s.DestinationTensor
-                && p.SourceOffset + p.Bytes == s.SourceOffset && p.DestinationOffset + p.Bytes == s.DestinationOffset;
-            runs += merges ? 0 : 1;
+            var (fits, holdsBytes) = plan.CheckGrid(_fabric.Memory, source, destination);
+            if (!fits)
+            {
+                return Why(LlmStatus.ParamInvalid, "a block lies outside registered memory that no longer resolves"); // UB→sim: registered memory that no longer resolves
+            }
+
+            if (!holdsBytes)
+            {
+                return LlmStatus.Success; // metadata mode, as below
+            }
         }
 
-        return Math.Max(1, runs);
-    }
-
-    /// <summary>Writes the segments in order (a duplicated destination block: the last write wins).</summary>
-    private LlmStatus Copy(SimulatedCache source, SimulatedCache destination, List<Segment> segments)
-    {
+        var segments = plan.Segments();
         // Each tensor is resolved once (an address lookup per block would cost more than copying a small block), and
         // every segment is checked before the first byte moves, so a failure writes nothing.
         var sources = new ResolvedRange?[source.Addresses.Count];

@@ -11,7 +11,7 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
 {
     private readonly SimulatedFabric _fabric;
     private readonly int _server;
-    private readonly SortedDictionary<long, SimulatedCache> _caches = [];
+    private readonly SortedTable<long, SimulatedCache> _caches = new();
     private InitOptions? _options;
     private List<int> _npus = [];
     private List<string> _listening = [];
@@ -36,6 +36,11 @@ public sealed partial class SimulatedBackend : ILlmDataDistBackend
 
     /// <summary>The cluster id given to the constructor.</summary>
     public ulong ClusterId { get; }
+
+    /// <summary>The cluster id as trace events print it, formatted once.</summary>
+    internal string ClusterIdText => _clusterIdText ??= ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private string? _clusterIdText;
 
     /// <summary>The current role (the constructor's, or the last SetRole's).</summary>
     public LlmRole Role { get; private set; }

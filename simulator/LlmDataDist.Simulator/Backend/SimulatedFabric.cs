@@ -159,9 +159,22 @@ public sealed class SimulatedFabric
     /// <summary>Moves KV bytes between two NPUs over the engine path the instance uses, priced by that path's
     /// calibrated timing in the given direction (<see cref="Topology.FindRoute(int, int, TransferPath, TransferDirection, LinkKind?)"/>).</summary>
     internal Task<TransferOutcome> TransferAsync(int sourceNpu, int destinationNpu, long bytes, int blocks, TransferPath path, TransferDirection direction,
-        long deadlineNs, CancellationToken cancellationToken) =>
-        Network.TransferAsync(Topology.FindRoute(sourceNpu, destinationNpu, path, direction, RoceInsideHccsDomain ? LinkKind.Roce : null),
-            bytes, blocks, deadlineNs, cancellationToken);
+        long deadlineNs, CancellationToken cancellationToken)
+    {
+        // The topology and its pricing never change, so each route is found once: building it per transfer (hops, arrays,
+        // the calibrated timing) was several percent of a long run.
+        if (!_routes.TryGetValue((sourceNpu, destinationNpu, path, direction), out var route))
+        {
+            route = Topology.FindRoute(sourceNpu, destinationNpu, path, direction, RoceInsideHccsDomain ? LinkKind.Roce : null);
+            _routes.Add((sourceNpu, destinationNpu, path, direction), route);
+        }
+
+        return Network.TransferAsync(route, bytes, blocks, deadlineNs, cancellationToken);
+    }
+
+    private readonly Dictionary<(int Source, int Destination, TransferPath Path, TransferDirection Direction), Route> _routes = [];
+
+    private (string, string)[] _traceArgs = new (string, string)[8];
 
     /// <summary>Records a call in the trace.</summary>
     internal void TraceCall(SimulatedBackend backend, long startNs, string operation, LlmStatus status, params ReadOnlySpan<(string Key, string Value)> args)
@@ -172,11 +185,12 @@ public sealed class SimulatedFabric
         }
 
         var actor = backend.Npu is { } npu ? TraceActor.Npu(Topology.Npus[npu]) : TraceActor.Host(backend.Server);
-        var all = new (string, string)[args.Length + 2];
-        all[0] = ("cluster", backend.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // A scratch array, not one per call: the trace copies what it keeps, and calls on the loop never nest here.
+        var all = _traceArgs.Length >= args.Length + 2 ? _traceArgs : _traceArgs = new (string, string)[args.Length + 2];
+        all[0] = ("cluster", backend.ClusterIdText);
         all[1] = ("status", status.IsKnown() ? status.ToString() : "0x" + ((uint)status).ToString("X8", System.Globalization.CultureInfo.InvariantCulture));
         args.CopyTo(all.AsSpan(2));
-        Trace.Complete(startNs, Loop.NowNs, "call", operation, actor, all);
+        Trace.AddComplete(startNs, Loop.NowNs, "call", operation, actor, all.AsSpan(0, args.Length + 2));
     }
 
     private sealed class SimulatedBackendFactory(SimulatedFabric fabric, int server) : ILlmDataDistBackendFactory

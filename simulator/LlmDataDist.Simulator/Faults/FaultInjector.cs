@@ -179,8 +179,18 @@ public sealed class FaultInjector
     /// <param name="npu">NPU id.</param>
     /// <param name="nowNs">Virtual time.</param>
     /// <returns>True when it never answers.</returns>
-    public bool IsDeviceUnresponsive(int npu, long nowNs) =>
-        Plan.Script.Any(f => f is DeviceUnresponsiveFault d && d.Npu == npu && nowNs >= d.FromNs && nowNs < d.UntilNs);
+    public bool IsDeviceUnresponsive(int npu, long nowNs)
+    {
+        foreach (var f in Plan.Script) // a loop, not LINQ: asked for every transfer
+        {
+            if (f is DeviceUnresponsiveFault d && d.Npu == npu && nowNs >= d.FromNs && nowNs < d.UntilNs)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Whether closing the connection of an unlink by a cluster fails now.</summary>
     /// <param name="clusterId">The unlinking cluster.</param>
@@ -193,8 +203,18 @@ public sealed class FaultInjector
     /// <param name="clusterId">The transferring cluster.</param>
     /// <param name="nowNs">Virtual time.</param>
     /// <returns>The raw code, or null.</returns>
-    public uint? TransferErrorCode(ulong clusterId, long nowNs) =>
-        Plan.Script.OfType<TransferErrorFault>().FirstOrDefault(t => t.ClusterId == clusterId && nowNs >= t.FromNs && nowNs < t.UntilNs)?.Code;
+    public uint? TransferErrorCode(ulong clusterId, long nowNs)
+    {
+        foreach (var f in Plan.Script) // a loop, not LINQ: asked for every completed transfer
+        {
+            if (f is TransferErrorFault t && t.ClusterId == clusterId && nowNs >= t.FromNs && nowNs < t.UntilNs)
+            {
+                return t.Code;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Whether a cluster is down now.</summary>
     /// <param name="clusterId">Cluster id.</param>

@@ -49,6 +49,15 @@ internal sealed class Flow
 
     public bool Frozen { get; set; }
 
+    /// <summary>How the flow ended, once finished.</summary>
+    public TransferOutcome Outcome { get; set; }
+
+    /// <summary>The network's completion handler for this flow, created at its first scheduling.</summary>
+    public Action? OnCompletion { get; set; }
+
+    /// <summary>The network's mark of the last rebalance that visited this flow.</summary>
+    public long Visit { get; set; }
+
     public bool Finished { get; set; }
 
     /// <summary>Why the flow is lost (it then waits for its deadline), or null.</summary>

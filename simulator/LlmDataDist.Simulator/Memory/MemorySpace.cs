@@ -17,6 +17,9 @@ public sealed class MemorySpace
     // compaction pass (FreeAll), so a cache of n tensors allocates and frees in O(n), not O(n²) shifts.
     private readonly List<(long Offset, long Length)> _free = [];
     private readonly List<SimBuffer> _buffers = [];
+
+    /// <summary>Bumped whenever the live buffers change, so a caller may remember what an address resolved to until then.</summary>
+    internal long Version { get; private set; }
     private readonly FaultInjector? _faults;
     private readonly SimLoop? _loop;
     private readonly Trace? _trace;
@@ -121,6 +124,7 @@ public sealed class MemorySpace
         var at = LowerBound(offset);
         BookkeepingSteps += _buffers.Count - at + 1;
         _buffers.Insert(at, buffer);
+        Version++;
         UsedBytes += reserved;
         return Traced(new AllocationResult(AllocationStatus.Success, buffer), sizeBytes, tag);
     }
@@ -140,6 +144,7 @@ public sealed class MemorySpace
         var at = LowerBound(buffer.Offset);
         BookkeepingSteps += _buffers.Count - at;
         _buffers.RemoveAt(at);
+        Version++;
         Released(buffer);
         InsertFree(buffer.Offset, buffer.ReservedBytes);
         return true;
@@ -183,6 +188,7 @@ public sealed class MemorySpace
 
         BookkeepingSteps += _buffers.Count - first;
         _buffers.RemoveRange(write, _buffers.Count - write);
+        Version++;
 
         // Return the ranges to the free list, merging runs of adjacent buffers first.
         freed.Sort(static (a, b) => a.Offset.CompareTo(b.Offset));
@@ -250,6 +256,7 @@ public sealed class MemorySpace
         }
 
         _buffers.Clear();
+        Version++;
     }
 
     private static string Hex(ulong value) => "0x" + value.ToString("x16", CultureInfo.InvariantCulture);

@@ -99,14 +99,18 @@ public static class LayerSelection
         return layers;
     }
 
-    private static TensorPair[] Identity(uint count)
+    // Every pull without layer ranges asks for the identity pairing of its tensor count: built once per count, and
+    // immutable, since callers share it.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<uint, IReadOnlyList<TensorPair>> Identities = new();
+
+    private static IReadOnlyList<TensorPair> Identity(uint count) => Identities.GetOrAdd(count, static n =>
     {
-        var pairs = new TensorPair[count];
-        for (var i = 0; i < count; i++)
+        var pairs = new TensorPair[n];
+        for (var i = 0; i < n; i++)
         {
             pairs[i] = new TensorPair(i, i);
         }
 
-        return pairs;
-    }
+        return System.Collections.Immutable.ImmutableArray.Create(pairs);
+    });
 }

@@ -11,6 +11,11 @@ public sealed class SimLock(SimLoop loop, string name)
 {
     private readonly LinkedList<Waiter> _waiters = [];
 
+    // Completed answers, shared: an uncontended acquire (most of them) then allocates nothing.
+    private static readonly Task<bool> Granted = Task.FromResult(true);
+    private static readonly Task<bool> TimedOut = Task.FromResult(false);
+    private static readonly SendOrPostCallback Grant = static wait => ((SimWait<bool>)wait!).TrySetResult(true);
+
     /// <summary>What the lock guards.</summary>
     public string Name { get; } = name;
 
@@ -33,12 +38,12 @@ public sealed class SimLock(SimLoop loop, string name)
         if (Holder is null && _waiters.Count == 0)
         {
             Holder = holder;
-            return Task.FromResult(true);
+            return Granted;
         }
 
         if (deadlineNs <= loop.NowNs)
         {
-            return Task.FromResult(false);
+            return TimedOut;
         }
 
         var waiter = new Waiter(holder, loop.CreateWait<bool>($"{Name}, held by {Holder}"));
@@ -88,7 +93,7 @@ public sealed class SimLock(SimLoop loop, string name)
         next.Timeout!.Cancel();
         next.Registration.Dispose();
         Holder = next.Holder; // handed over now, so nobody can take it in between
-        loop.At(loop.NowNs, () => next.Wait.TrySetResult(true));
+        loop.RunAt(loop.NowNs, Grant, next.Wait);
     }
 
     /// <inheritdoc/>

@@ -34,7 +34,8 @@ public sealed class SimLoop : SynchronizationContext
 
     // Keyed by registration order, so reports list the oldest wait first, identically on every run.
     // Holds the waits, not their text: a description is built only when a report asks for it.
-    private readonly SortedDictionary<long, IPendingWait> _pendingWaits = [];
+    // By id; a hash map (a wait is added and removed per transfer), sorted by id only when a report lists them.
+    private readonly Dictionary<long, IPendingWait> _pendingWaits = [];
     private long _seq;
     private long _waitSeq;
     private int _runningThreadId;
@@ -85,7 +86,7 @@ public sealed class SimLoop : SynchronizationContext
     public Func<string>? FailureDetails { get; set; }
 
     /// <summary>Descriptions of the waits created by <see cref="CreateWait{T}"/> that have not completed, oldest first.</summary>
-    public IReadOnlyList<string> PendingWaits => [.. _pendingWaits.Values.Select(w => w.Description)];
+    public IReadOnlyList<string> PendingWaits => [.. _pendingWaits.OrderBy(w => w.Key).Select(w => w.Value.Description)];
 
     /// <summary>Throws when called from a thread other than the one running the loop: a continuation that escaped
     /// to the thread pool fails loudly here instead of corrupting state.</summary>
@@ -277,6 +278,9 @@ public sealed class SimLoop : SynchronizationContext
     }
 
     internal void RemovePendingWait(long id) => _pendingWaits.Remove(id);
+
+    /// <summary>Like <see cref="At"/> with a static callback and its state: hot paths then allocate no closure.</summary>
+    internal void RunAt(long atNs, SendOrPostCallback callback, object? state) => Enqueue(atNs, callback, state);
 
     internal void PostContinuation(Action continuation) => Enqueue(NowNs, RunContinuation, continuation, userCode: true);
 

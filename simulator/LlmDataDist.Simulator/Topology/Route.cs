@@ -53,6 +53,16 @@ public sealed class Route
     /// <summary>The hops, to walk without allocating.</summary>
     internal ReadOnlySpan<LinkInfo> HopSpan => _hops;
 
+    /// <summary>The hop names joined by '>' (as transfer trace events name the route), built once.</summary>
+    internal string HopNames => _hopNames ??= string.Join('>', _hops.Select(h => h.Name));
+
+    private string? _hopNames;
+
+    /// <summary>The destination's name, built once.</summary>
+    internal string DestinationName => _destinationName ??= Destination.ToString();
+
+    private string? _destinationName;
+
     /// <summary>Sum of the hops' latencies, without jitter.</summary>
     public long LatencyNs { get; }
 
