@@ -149,6 +149,11 @@ public sealed partial class SimulatedBackend
             }
 
             var pairs = LayerSelection.PullPairs(ext, s.Desc.NumTensors, d.Desc.NumTensors);
+            if (!ce && pairs is not null && PullRequest.Entries(pairs.Count, blocks?.Src, blocks?.Dst) is var entries && entries > PullRequest.EntriesMax)
+            {
+                return (Why(LlmStatus.ParamInvalid, $"the pull request needs {entries} entries (tensors + 2 per block run) > {PullRequest.EntriesMax}"), null, null);
+            }
+
             if (blocks is null)
             {
                 // CE reports a remote row out of range as a missing cache (§9.11 step 9); HX does not check (UB→sim).
