@@ -1,0 +1,95 @@
+namespace LlmDataDist.Conformance;
+
+// §6.3–6.4 per-cluster results when one call mixes outcomes, and §8–9.11 rules a call reaches only with unusual
+// arguments: CE pulling from its own id, tensor_num_per_layer above the tensor count, HX host registrations.
+public abstract partial class ConformanceSuite
+{
+    [SkippableFact]
+    public void CE_a_failed_cluster_fails_the_link_call_and_only_it_is_rolled_back() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        var (pair, src, dst, _, _) = await FilledAsync(h, link: false);
+        var second = await ExtraPromptAsync(h, 3, PromptPort + 1);
+        var nobody = ToPrompt(remoteId: 9, port: 1);
+        var first = await pair.Decoder.LinkLlmClustersAsync([ToPrompt(), nobody], 1000);
+        Assert.Equal(LlmStatus.LinkFailed, first.Status);
+        Assert.Equal([LlmStatus.Success, LlmStatus.LinkFailed], first.Rets);
+        Assert.Equal(LlmStatus.Success, await PullRow0Async(pair.Decoder, src, dst)); // the cluster that linked stays linked
+        // ALREADY_LINK and REPEAT_REQUEST do not fail the call; a LINK_FAILED among them does.
+        var toSecond = ToPrompt(remoteId: 3, port: PromptPort + 1);
+        var again = await pair.Decoder.LinkLlmClustersAsync([ToPrompt(), toSecond, toSecond], 1000);
+        Assert.Equal(LlmStatus.Success, again.Status);
+        Assert.Equal([LlmStatus.AlreadyLink, LlmStatus.Success, LlmStatus.RepeatRequest], again.Rets);
+        var mixed = await pair.Decoder.LinkLlmClustersAsync([toSecond, nobody], 1000);
+        Assert.Equal(LlmStatus.LinkFailed, mixed.Status);
+        Assert.Equal([LlmStatus.AlreadyLink, LlmStatus.LinkFailed], mixed.Rets);
+        GC.KeepAlive(second);
+    });
+
+    [SkippableFact]
+    public void CE_an_unlink_call_fails_when_any_cluster_is_neither_success_nor_not_yet_link_and_the_others_still_unlink() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        var (pair, src, dst, _, _) = await FilledAsync(h, link: false);
+        var second = await ExtraPromptAsync(h, 3, PromptPort + 1);
+        var toSecond = ToPrompt(remoteId: 3, port: PromptPort + 1);
+        Assert.Equal([LlmStatus.Success, LlmStatus.Success], (await pair.Decoder.LinkLlmClustersAsync([ToPrompt(), toSecond], 1000)).Rets);
+        var gentle = await pair.Decoder.UnlinkLlmClustersAsync([ToPrompt(remoteId: 9), toSecond], 1000, false);
+        Assert.Equal(LlmStatus.Success, gentle.Status);
+        Assert.Equal([LlmStatus.NotYetLink, LlmStatus.Success], gentle.Rets);
+        var otherIp = ToPrompt(remoteIp: "10.0.0.9");
+        var failing = await pair.Decoder.UnlinkLlmClustersAsync([otherIp, toSecond], 1000, false);
+        Assert.Equal(LlmStatus.UnlinkFailed, failing.Status);
+        Assert.Equal([LlmStatus.ParamInvalid, LlmStatus.NotYetLink], failing.Rets);
+        Assert.Equal(LlmStatus.Success, await PullRow0Async(pair.Decoder, src, dst)); // the cluster named with other IPs keeps its link
+        GC.KeepAlive(second);
+    });
+
+    [SkippableFact]
+    public void CE_pulling_from_ones_own_cluster_id_is_only_not_yet_link() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        var (pair, _, dst, _, before) = await FilledAsync(h);
+        Assert.Equal(LlmStatus.NotYetLink, await pair.Decoder.PullKvCacheAsync(new CacheIndex(DecoderId, dst.CacheId, 0), dst, 1, -1, new KvCacheExtParam()));
+        Assert.Equal(LlmStatus.NotYetLink, await pair.Decoder.PullKvBlocksAsync(new CacheIndex(DecoderId, dst.CacheId, 0), dst, [0], [1], new KvCacheExtParam()));
+        AssertOnlyChanged(before, Snapshot(h, dst), []);
+    });
+
+    [SkippableTheory]
+    [InlineData(ConformanceProfile.CE)]
+    [InlineData(ConformanceProfile.HX)]
+    public void More_tensors_per_layer_than_the_cache_holds_fails_wherever_layers_are_used(ConformanceProfile profile) => Scenario(profile, async h =>
+    {
+        var (pair, src, dst, source, before) = await FilledAsync(h);
+        var index = new CacheIndex(PromptId, src.CacheId, 0);
+        // Pull with ranges: layer 0 of 5 tensors lies beyond 4 tensors.
+        Assert.Equal(LlmStatus.ParamInvalid, await pair.Decoder.PullKvCacheAsync(index, dst, 0, -1, Layers(0, 0, 0, 0, 5)));
+        // Push of every layer: 4 / 5 layers, not divisible.
+        Assert.Equal(LlmStatus.ParamInvalid, await pair.Prompt.PushKvCacheAsync(src, new CacheIndex(DecoderId, dst.CacheId, 0), 0, -1, Layers(-1, -1, -1, -1, 5)));
+        AssertOnlyChanged(before, Snapshot(h, dst), []);
+        // A pull without ranges pairs tensors i ↔ i and never looks at N (§9.10).
+        Assert.Equal(LlmStatus.Success, await pair.Decoder.PullKvCacheAsync(index with { BatchIndex = 2 }, dst, 1, -1, Layers(-1, -1, -1, -1, 5)));
+        AssertOnlyChanged(before, Snapshot(h, dst), Enumerable.Range(0, 4).Select(t => (t, 64L, Slice(source[t], 128, 64))));
+    });
+
+    [SkippableFact]
+    public void HX_registers_host_memory_and_ignores_the_register_config() => Scenario(ConformanceProfile.HX, async h =>
+    {
+        var b = await InitializedAsync(h);
+        var host = SampleDesc with { NumTensors = 1, Placement = CachePlacement.Host };
+        var registered = await b.RegisterKvCacheAsync(host, [h.AllocateHostMemory(0, 512)], new RegisterCfg());
+        Assert.Equal((LlmStatus.Success, 1L), (registered.Status, registered.CacheId));
+    });
+
+    [SkippableFact]
+    public void CE_copies_resolve_interior_addresses_of_a_buffer() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        // §4.5: any address inside a buffer resolves; here two tensors are halves of one 1024-byte buffer.
+        var b = await InitializedAsync(h);
+        var buffer = h.AllocateDeviceMemory(0, 0, 1024);
+        h.Write(buffer, Pattern(1024, 3, 0));
+        var halves = new Cache(-1, [buffer, buffer + 512], SampleDesc with { NumTensors = 2 });
+        Assert.Equal(LlmStatus.Success, await b.CopyKvCacheAsync(halves, halves, 0, 7, 0, -1));
+        var expected = Pattern(1024, 3, 0);
+        Slice(expected, 0, 64).CopyTo(expected, 7 * 64);
+        Slice(expected, 512, 64).CopyTo(expected, 512 + (7 * 64));
+        Assert.Equal(expected, h.Read(buffer, 1024));
+    });
+}
