@@ -105,4 +105,13 @@ public abstract partial class ConformanceSuite
         var b = await InitializedAsync(h);
         Assert.Equal(LlmStatus.Success, await b.UnregisterKvCacheAsync(42));
     });
+    [SkippableFact]
+    public void HX_register_does_not_enforce_the_documented_240_addresses() => Scenario(ConformanceProfile.HX, async h =>
+    {
+        // Doc≠code (§11 row 7): the docs cap a registration at 240 addresses; the code does not check.
+        var b = await InitializedAsync(h);
+        var memory = h.AllocateDeviceMemory(0, 0, 4);
+        var many = await b.RegisterKvCacheAsync(new CacheDesc { NumTensors = 241, DataType = DataType.Int32, Shape = [1] }, Enumerable.Repeat(memory, 241).ToArray(), new RegisterCfg());
+        Assert.Equal((LlmStatus.Success, 1L), (many.Status, many.CacheId));
+    });
 }

@@ -76,4 +76,25 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, await b.DeallocateCacheAsync(filler.CacheId));
         Assert.Equal(LlmStatus.Success, await b.CopyKvBlocksAsync(host, device, [2], [[3]]));
     });
+    [SkippableFact]
+    public void CE_copies_bound_the_default_size_by_both_rows_and_blocks_need_only_equal_block_sizes() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        var b = await InitializedAsync(h);
+        var wide = (await b.AllocateCacheAsync(new CacheDesc { NumTensors = 1, DataType = DataType.Int32, Shape = [4, 32] })).Cache;   // rows of 128
+        var tall = (await b.AllocateCacheAsync(new CacheDesc { NumTensors = 1, DataType = DataType.Int32, Shape = [8, 16] })).Cache;   // rows of 64
+        var short4 = (await b.AllocateCacheAsync(new CacheDesc { NumTensors = 1, DataType = DataType.Float16, Shape = [4, 2, 16] })).Cache; // blocks of 64, 4 rows
+        Fill(h, wide, 1);
+        Fill(h, tall, 2);
+        Fill(h, short4, 3);
+        var (fromTall, beforeTall, beforeShort) = (Snapshot(h, tall), Snapshot(h, tall), Snapshot(h, short4));
+        // Size -1 is stride_S - offset = 128 bytes: more than a 64-byte destination row (§9.13 step 7).
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvCacheAsync(wide, tall, 0, 0, 0, -1));
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvCacheAsync(wide, tall, 0, 0, 64, -1)); // offset reaches the 64-byte row
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvCacheAsync(wide, tall, 0, 0, 32, 64)); // 64 > 64 - 32
+        AssertOnlyChanged(beforeTall, Snapshot(h, tall), []);
+        // Blocks: shapes, types and row counts may differ when the block sizes agree (§9.14 step 4).
+        Assert.Equal(LlmStatus.Success, await b.CopyKvBlocksAsync(tall, short4, [7, 5], [[0, 3]]));
+        AssertOnlyChanged(beforeShort, Snapshot(h, short4), [(0, 0, Slice(fromTall[0], 7 * 64, 64)), (0, 3 * 64, Slice(fromTall[0], 5 * 64, 64))]);
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvBlocksAsync(tall, short4, [7], [[4]])); // a block beyond D's 4 rows
+    });
 }
