@@ -110,6 +110,12 @@ public sealed partial class SimulatedBackend
                 : batch >= d.Geometry.Rows ? $"dst batch {batch} ≥ {d.Geometry.Rows} rows" : $"size {n} > {d.Geometry.Stride} bytes per row");
         }
 
+        // CE sends a paged pull's block length as a 32-bit value (§8); rows of PullKvCache have no such limit.
+        if (ce && blocks is not null && d.Geometry.Stride > int.MaxValue)
+        {
+            return Why(LlmStatus.ParamInvalid, $"CE pulls blocks of at most {int.MaxValue} bytes; cache {dstCache.CacheId}'s blocks have {d.Geometry.Stride}");
+        }
+
         var useRanges = LayerSelection.PullUsesRanges(ext);
         if (useRanges)
         {
