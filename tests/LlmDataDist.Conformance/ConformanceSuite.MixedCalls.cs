@@ -92,4 +92,45 @@ public abstract partial class ConformanceSuite
         Slice(expected, 512, 64).CopyTo(expected, 512 + (7 * 64));
         Assert.Equal(expected, h.Read(buffer, 1024));
     });
+    [SkippableFact]
+    public void CE_a_linked_cluster_named_twice_is_already_link_twice_and_an_unknown_one_unlinked_twice_is_not_yet_link_twice() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        // §6.3 step 8 and §6.4 list "already linked" / "unknown" before "earlier in the same call": the first rule wins.
+        var pair = await LinkedPairAsync(h);
+        var link = await pair.Decoder.LinkLlmClustersAsync([ToPrompt(), ToPrompt()], 1000);
+        Assert.Equal(LlmStatus.Success, link.Status);
+        Assert.Equal([LlmStatus.AlreadyLink, LlmStatus.AlreadyLink], link.Rets);
+        var unlink = await pair.Decoder.UnlinkLlmClustersAsync([ToPrompt(remoteId: 9), ToPrompt(remoteId: 9)], 1000, false);
+        Assert.Equal(LlmStatus.Success, unlink.Status);
+        Assert.Equal([LlmStatus.NotYetLink, LlmStatus.NotYetLink], unlink.Rets);
+    });
+
+    [SkippableFact]
+    public void CE_a_prompts_server_unlink_ignores_force() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        var (pair, src, dst, _, _) = await FilledAsync(h);
+        var server = await pair.Prompt.UnlinkLlmClustersAsync([ToDecoder()], 1000, true);
+        Assert.Equal(LlmStatus.Success, server.Status);
+        Assert.Equal([LlmStatus.Success], server.Rets);
+        Assert.Equal(LlmStatus.NotYetLink, await PushRow0Async(pair.Prompt, src, dst));
+        Assert.Equal([LlmStatus.AlreadyLink], (await pair.Decoder.LinkLlmClustersAsync([ToPrompt()], 1000)).Rets); // the decoder was not told
+    });
+
+    [SkippableTheory]
+    [InlineData(ConformanceProfile.CE)]
+    [InlineData(ConformanceProfile.HX)]
+    public void SetRole_reads_only_the_listen_option(ConformanceProfile profile) => Scenario(profile, async h =>
+    {
+        var b = await InitializedAsync(h, (LlmOptionKeys.EnableSwitchRole, "1"));
+        var ignored = new Dictionary<string, string>
+        {
+            [LlmOptionKeys.DeviceId] = "abc",
+            [LlmOptionKeys.SyncKvCacheWaitTime] = "x",
+            [LlmOptionKeys.EnableSwitchRole] = "2",
+            [LlmOptionKeys.BufPoolCfg] = "not json",
+            [LlmOptionKeys.TransferBackend] = "other",
+        };
+        Assert.Equal(LlmStatus.Success, await b.SetRoleAsync(LlmRole.Mix, ignored));
+        Assert.Equal(LlmStatus.ParamInvalid, await b.SetRoleAsync(LlmRole.Mix, new Dictionary<string, string>(ignored) { [LlmOptionKeys.ListenIpInfo] = "nonsense" }));
+    });
 }
