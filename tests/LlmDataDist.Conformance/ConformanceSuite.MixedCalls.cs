@@ -133,4 +133,30 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, await b.SetRoleAsync(LlmRole.Mix, ignored));
         Assert.Equal(LlmStatus.ParamInvalid, await b.SetRoleAsync(LlmRole.Mix, new Dictionary<string, string>(ignored) { [LlmOptionKeys.ListenIpInfo] = "nonsense" }));
     });
+    [SkippableTheory]
+    [InlineData(ConformanceProfile.CE)]
+    [InlineData(ConformanceProfile.HX)]
+    public void PushKvBlocks_to_a_block_beyond_the_destination_is_invalid_and_writes_nothing(ConformanceProfile profile) => Scenario(profile, async h =>
+    {
+        var (pair, src, dst, source, before) = await FilledAsync(h);
+        var index = new CacheIndex(DecoderId, dst.CacheId, 0);
+        Assert.Equal(LlmStatus.ParamInvalid, await pair.Prompt.PushKvBlocksAsync(src, index, [0, 1], [7, 8], new KvCacheExtParam()));
+        AssertOnlyChanged(before, Snapshot(h, dst), []);
+        Assert.Equal(LlmStatus.Success, await pair.Prompt.PushKvBlocksAsync(src, index, [0, 1], [7, 6], new KvCacheExtParam()));
+        AssertOnlyChanged(before, Snapshot(h, dst), Enumerable.Range(0, 4).SelectMany(t => new[] { (t, 7 * 64L, Slice(source[t], 0, 64)), (t, 6 * 64L, Slice(source[t], 64, 64)) }));
+    });
+
+    [SkippableFact]
+    public void CE_Finalize_returns_the_caches_to_the_device_pool() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        var pool = (LlmOptionKeys.BufPoolCfg, "{\"buf_pool_size\": 4096}"); // two sample caches
+        var b = await InitializedAsync(h, pool);
+        Assert.Equal(LlmStatus.Success, (await b.AllocateCacheAsync(SampleDesc)).Status);
+        Assert.Equal(LlmStatus.Success, (await b.AllocateCacheAsync(SampleDesc)).Status);
+        Assert.Equal(LlmStatus.DeviceOutOfMemory, (await b.AllocateCacheAsync(SampleDesc)).Status);
+        await b.ShutdownAsync();
+        Assert.Equal(LlmStatus.Success, await b.InitializeAsync(Options(0, null, pool)));
+        Assert.Equal(LlmStatus.Success, (await b.AllocateCacheAsync(SampleDesc)).Status);
+        Assert.Equal(LlmStatus.Success, (await b.AllocateCacheAsync(SampleDesc)).Status);
+    });
 }
