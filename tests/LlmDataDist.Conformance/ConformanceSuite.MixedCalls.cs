@@ -159,4 +159,23 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, (await b.AllocateCacheAsync(SampleDesc)).Status);
         Assert.Equal(LlmStatus.Success, (await b.AllocateCacheAsync(SampleDesc)).Status);
     });
+    [SkippableFact]
+    public void HX_does_not_enforce_512_links_per_instance() => Scenario(ConformanceProfile.HX, async h =>
+    {
+        // §8 / §13.3: CE rejects the 513th initiated link; HX code has no check (the simulator's documented choice).
+        var decoder = h.Create(DecoderId, LlmRole.Decoder, DecoderServer);
+        Assert.Equal(LlmStatus.Success, await decoder.InitializeAsync(Options()));
+        var clusters = new List<ClusterInfo>();
+        for (var i = 0; i < 513; i++)
+        {
+            var port = (ushort)(PromptPort + i);
+            var prompt = h.Create((ulong)(100 + i), LlmRole.Prompt, PromptServer);
+            Assert.Equal(LlmStatus.Success, await prompt.InitializeAsync(Options(0, $"{PromptIp}:{port}")));
+            clusters.Add(ToPrompt(remoteId: (ulong)(100 + i), port: port));
+        }
+
+        var link = await decoder.LinkLlmClustersAsync(clusters, 1000);
+        Assert.Equal(LlmStatus.Success, link.Status);
+        Assert.All(link.Rets, r => Assert.Equal(LlmStatus.Success, r));
+    });
 }
