@@ -178,4 +178,21 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, link.Status);
         Assert.All(link.Rets, r => Assert.Equal(LlmStatus.Success, r));
     });
+    [SkippableTheory]
+    [InlineData(ConformanceProfile.CE)]
+    [InlineData(ConformanceProfile.HX)]
+    public void Transfers_read_only_the_cache_fields_the_reference_lists(ConformanceProfile profile) => Scenario(profile, async h =>
+    {
+        // §1.2: a pull's destination is its cache_id; a push's source is its cache_id, placement and (all layers) num_tensors.
+        var (pair, src, dst, source, before) = await FilledAsync(h);
+        var idOnly = new Cache { CacheId = dst.CacheId };
+        Assert.Equal(LlmStatus.Success, await pair.Decoder.PullKvCacheAsync(new CacheIndex(PromptId, src.CacheId, 1), idOnly, 2, -1, new KvCacheExtParam()));
+        Assert.Equal(LlmStatus.Success, await pair.Decoder.PullKvBlocksAsync(new CacheIndex(PromptId, src.CacheId, 0), idOnly, [3], [4], new KvCacheExtParam()));
+        var pushSource = new Cache { CacheId = src.CacheId, CacheDesc = new CacheDesc { Placement = CachePlacement.Device, NumTensors = 4 } };
+        Assert.Equal(LlmStatus.Success, await pair.Prompt.PushKvCacheAsync(pushSource, new CacheIndex(DecoderId, dst.CacheId, 6), 5, -1, new KvCacheExtParam()));
+        AssertOnlyChanged(before, Snapshot(h, dst), Enumerable.Range(0, 4).SelectMany(t => new[]
+        {
+            (t, 2 * 64L, Slice(source[t], 64, 64)), (t, 4 * 64L, Slice(source[t], 3 * 64, 64)), (t, 6 * 64L, Slice(source[t], 5 * 64, 64)),
+        }));
+    });
 }
