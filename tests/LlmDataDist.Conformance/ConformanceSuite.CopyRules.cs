@@ -97,4 +97,27 @@ public abstract partial class ConformanceSuite
         AssertOnlyChanged(beforeShort, Snapshot(h, short4), [(0, 0, Slice(fromTall[0], 7 * 64, 64)), (0, 3 * 64, Slice(fromTall[0], 5 * 64, 64))]);
         Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvBlocksAsync(tall, short4, [7], [[4]])); // a block beyond D's 4 rows
     });
+    [SkippableFact]
+    public void CE_device_CopyKvBlocks_fails_inside_a_list_after_that_lists_earlier_copies_tensor_by_tensor() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        // §9.14 step 5: lists in order; in a list, tensor by tensor, pair by pair; the first bad block stops the call.
+        var b = await InitializedAsync(h);
+        var cache = (await b.AllocateCacheAsync(Small with { NumTensors = 2 })).Cache;
+        Fill(h, cache, 1);
+        var before = Snapshot(h, cache);
+        byte[] Of(int tensor, int block) => Slice(before[tensor], block * 64, 64);
+        // List 0 copies 0→1 and 2→3 in both tensors; list 1 copies 0→3 in tensor 0, then meets block 9.
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvBlocksAsync(cache, cache, [0, 2], [[1, 3], [3, 9]]));
+        AssertOnlyChanged(before, Snapshot(h, cache), [Write(0, 1, Of(0, 0)), Write(0, 3, Of(0, 2)), Write(1, 1, Of(1, 0)), Write(1, 3, Of(1, 2)), Write(0, 3, Of(0, 0))]);
+        // A later list of the wrong length fails after the earlier lists were copied; a bad source block likewise.
+        Fill(h, cache, 1);
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvBlocksAsync(cache, cache, [0, 2], [[1, 3], [2]]));
+        AssertOnlyChanged(before, Snapshot(h, cache), [Write(0, 1, Of(0, 0)), Write(0, 3, Of(0, 2)), Write(1, 1, Of(1, 0)), Write(1, 3, Of(1, 2))]);
+        Fill(h, cache, 1);
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvBlocksAsync(cache, cache, [0, 9], [[1, 3]]));
+        AssertOnlyChanged(before, Snapshot(h, cache), [Write(0, 1, Of(0, 0))]);
+    });
+
+    /// <summary>One expected write of a 64-byte block.</summary>
+    private static (int Tensor, long Offset, byte[] Expected) Write(int tensor, int block, byte[] bytes) => (tensor, block * 64L, bytes);
 }
