@@ -165,7 +165,8 @@ public sealed partial class SimulatedBackend
                 // CE reports a remote row out of range as a missing cache (§9.11 step 9); HX does not check (UB→sim).
                 if (src.BatchIndex >= s.Geometry.Rows)
                 {
-                    return (Why(ce ? LlmStatus.KvCacheNotExist : LlmStatus.ParamInvalid, $"src batch index {src.BatchIndex} ≥ {s.Geometry.Rows} rows of remote cache {src.CacheId}"), null, null);
+                    var reason = $"src batch index {src.BatchIndex} ≥ {s.Geometry.Rows} rows of remote cache {src.CacheId}";
+                    return (ce ? Why(LlmStatus.KvCacheNotExist, reason) : Substitute(LlmStatus.ParamInvalid, reason), null, null);
                 }
 
                 if (n > s.Geometry.Stride || pairs is null)
@@ -270,6 +271,7 @@ public sealed partial class SimulatedBackend
         var me = _incarnation;
         using var callLocks = NewLocks(blocks is null ? "PushKvCache" : "PushKvBlocks");
         // Layers go one at a time; a failure at layer k leaves layers before k written (a partial effect of the engines).
+        var landed = 0;
         foreach (var (srcLayer, dstLayer) in LayerSelection.PushLayers(ext, srcCache.CacheDesc.NumTensors))
         {
             if (ce && _npus.Count > 1)
@@ -291,7 +293,7 @@ public sealed partial class SimulatedBackend
             if (ce && (srcBatch >= srcRows || srcLayer >= s.Geometry.Layers(n) || dstLayer >= s.Geometry.Layers(n)
                 || s.Desc.NumTensors % n != 0 || (blocks is { } b && b.Src.Any(x => x >= (ulong)srcRows))))
             {
-                return Why(LlmStatus.ParamInvalid, $"src batch {srcBatch} of {srcRows} rows, layers {srcLayer}→{dstLayer} of {s.Geometry.Layers(n)}, {s.Desc.NumTensors} tensors by {n} per layer, or a src block ≥ {srcRows}: out of range");
+                return WhyAfter(landed, LlmStatus.ParamInvalid, $"src batch {srcBatch} of {srcRows} rows, layers {srcLayer}→{dstLayer} of {s.Geometry.Layers(n)}, {s.Desc.NumTensors} tensors by {n} per layer, or a src block ≥ {srcRows}: out of range");
             }
 
             var record = _links.GetValueOrDefault(dst.ClusterId);
@@ -355,8 +357,10 @@ public sealed partial class SimulatedBackend
             }, s, cancellationToken).ConfigureAwait(false);
             if (layerStatus != LlmStatus.Success || Ended(me))
             {
-                return Ended(me) ? Why(LlmStatus.Failed, EndedReason) : layerStatus;
+                return Ended(me) ? Why(LlmStatus.Failed, EndedReason) : FlagAfter(landed, layerStatus);
             }
+
+            landed++;
         }
 
         return LlmStatus.Success;
@@ -634,7 +638,7 @@ public sealed partial class SimulatedBackend
             if (!Fits(s.SourceOffset + s.Bytes, sourceLengths, sources, source, s.SourceTensor)
                 || !Fits(s.DestinationOffset + s.Bytes, destinationLengths, destinations, destination, s.DestinationTensor))
             {
-                return Why(LlmStatus.ParamInvalid, "a block lies outside registered memory that no longer resolves"); // UB→sim: registered memory that no longer resolves
+                return Substitute(LlmStatus.ParamInvalid, "a block lies outside registered memory that no longer resolves");
             }
         }
 
