@@ -105,7 +105,7 @@ public sealed partial class SimulatedBackend : ILlmFailureReasonSource
         return LlmStatus.Success;
     }
 
-    /// <summary>Like <see cref="Why"/> where the engine performs no check and would touch memory outside the buffer
+    /// <summary>Like <see cref="Why(LlmStatus, string)"/> where the engine performs no check and would touch memory outside the buffer
     /// (UB→sim, reference §0.2, §12.7): the status is the simulator's substitute, flagged in the trace.</summary>
     private LlmStatus Substitute(LlmStatus status, string reason)
     {
@@ -113,7 +113,7 @@ public sealed partial class SimulatedBackend : ILlmFailureReasonSource
         return Why(status, reason);
     }
 
-    /// <summary>Like <see cref="Why"/> for a failure after earlier copies of the same call landed (reference §12.6):
+    /// <summary>Like <see cref="Why(LlmStatus, string)"/> for a failure after earlier copies of the same call landed (reference §12.6):
     /// the partial effect is the engine's, flagged in the trace.</summary>
     private LlmStatus Partial(LlmStatus status, string reason)
     {
@@ -121,7 +121,10 @@ public sealed partial class SimulatedBackend : ILlmFailureReasonSource
         return Why(status, reason);
     }
 
-    /// <summary><see cref="Why"/> or, once <paramref name="landed"/> earlier steps of the call were written, <see cref="Partial"/>.</summary>
+    /// <summary><see cref="Substitute"/> when the engine has no check for the case at hand, else <see cref="Why(LlmStatus, string)"/>.</summary>
+    private LlmStatus Why(LlmStatus status, string reason, bool substitute) => substitute ? Substitute(status, reason) : Why(status, reason);
+
+    /// <summary><see cref="Why(LlmStatus, string)"/> or, once <paramref name="landed"/> earlier steps of the call were written, <see cref="Partial"/>.</summary>
     private LlmStatus WhyAfter(int landed, LlmStatus status, string reason) => landed > 0 ? Partial(status, reason) : Why(status, reason);
 
     /// <summary>Flags a failure whose reason is already recorded as a partial effect once earlier steps were written.</summary>

@@ -151,7 +151,8 @@ public sealed partial class SimulatedBackend
 
             if (!peer._caches.TryGetValue(src.CacheId, out var s) || (!ce && !record.Snapshot!.Contains(src.CacheId)))
             {
-                return (Why(LlmStatus.KvCacheNotExist, $"remote cache {src.CacheId} does not exist on cluster {peer.ClusterId}{(ce ? "" : " (or was registered after the link's first transfer read its table)")}"), null, null);
+                return (Why(LlmStatus.KvCacheNotExist, $"remote cache {src.CacheId} does not exist on cluster {peer.ClusterId}{(ce ? "" : " (or was registered after the link's first transfer read its table)")}",
+                    substitute: !ce && record.Snapshot!.Contains(src.CacheId)), null, null); // unregistered after the snapshot: UB→sim
             }
 
             var pairs = LayerSelection.PullPairs(ext, s.Desc.NumTensors, d.Desc.NumTensors);
@@ -188,7 +189,9 @@ public sealed partial class SimulatedBackend
             {
                 return (Why(LlmStatus.ParamInvalid, pairs is null ? $"the layer ranges do not pair remote cache {src.CacheId}'s {s.Desc.NumTensors} tensors with the local {d.Desc.NumTensors}"
                     : s.Geometry.Stride != d.Geometry.Stride ? $"remote block of {s.Geometry.Stride} bytes ≠ local block of {d.Geometry.Stride} bytes"
-                    : $"src block {srcBlocks.First(b => b >= (ulong)s.Geometry.Rows)} ≥ {s.Geometry.Rows} blocks of remote cache {src.CacheId}"), null, null);
+                    : $"src block {srcBlocks.First(b => b >= (ulong)s.Geometry.Rows)} ≥ {s.Geometry.Rows} blocks of remote cache {src.CacheId}",
+                    // Unequal blocks are unchecked on HX, and on CE when the local block is a multiple of the remote one.
+                    substitute: pairs is not null && !srcBlocks.Any(b => b >= (ulong)s.Geometry.Rows) && (!ce || d.Geometry.Stride % s.Geometry.Stride == 0)), null, null);
             }
 
             // Filled in place (blocks x tensors entries, block-major), not added one by one.
@@ -317,7 +320,8 @@ public sealed partial class SimulatedBackend
 
                 if (!peer._caches.TryGetValue(dst.CacheId, out var d) || (!ce && !record.Snapshot!.Contains(dst.CacheId)))
                 {
-                    return (Why(LlmStatus.KvCacheNotExist, $"remote cache {dst.CacheId} does not exist on cluster {peer.ClusterId}{(ce ? "" : " (or was registered after the link's first transfer read its table)")}"), null, null);
+                    return (Why(LlmStatus.KvCacheNotExist, $"remote cache {dst.CacheId} does not exist on cluster {peer.ClusterId}{(ce ? "" : " (or was registered after the link's first transfer read its table)")}",
+                        substitute: !ce && record.Snapshot!.Contains(dst.CacheId)), null, null); // unregistered after the snapshot: UB→sim
                 }
 
                 var dstRows = d.Geometry.Rows;
@@ -327,13 +331,15 @@ public sealed partial class SimulatedBackend
                     return (Why(ce ? LlmStatus.KvCacheNotExist : LlmStatus.ParamInvalid, $"dst batch index {dst.BatchIndex} ≥ {dstRows} rows of remote cache {dst.CacheId}"), null, null);
                 }
 
-                if (dstLayer >= d.Geometry.Layers(n) || (ce && d.Desc.NumTensors % n != 0)
+                // The engines' own checks; a wider source row, unequal blocks and CE's destination blocks are UB→sim.
+                var engineRule = dstLayer >= d.Geometry.Layers(n) || (ce && (d.Desc.NumTensors % n != 0 || s.Geometry.Stride > d.Geometry.TensorBytes))
                     || (!ce && (srcLayer >= s.Geometry.Layers(n) || s.Desc.NumTensors % n != 0 || srcBatch >= srcRows
-                        || (blocks is { } hb && hb.Src.Any(x => x >= (ulong)srcRows))))
-                    || s.Geometry.Stride > d.Geometry.Stride
+                        || (blocks is { } hb && (hb.Src.Any(x => x >= (ulong)srcRows) || hb.Dst.Any(x => x >= (ulong)dstRows)))));
+                if (engineRule || s.Geometry.Stride > d.Geometry.Stride
                     || (blocks is { } bb && (bb.Dst.Any(x => x >= (ulong)dstRows) || s.Geometry.Stride != d.Geometry.Stride)))
                 {
-                    return (Why(LlmStatus.ParamInvalid, $"push of layer {srcLayer}→{dstLayer} does not fit remote cache {dst.CacheId} ({d.Geometry.Layers(n)} layers, {dstRows} rows of {d.Geometry.Stride} bytes; local rows of {s.Geometry.Stride} bytes)"), null, null);
+                    return (Why(LlmStatus.ParamInvalid, $"push of layer {srcLayer}→{dstLayer} does not fit remote cache {dst.CacheId} ({d.Geometry.Layers(n)} layers, {dstRows} rows of {d.Geometry.Stride} bytes; local rows of {s.Geometry.Stride} bytes)",
+                        substitute: !engineRule), null, null);
                 }
 
                 var segments = RentSegments(0);

@@ -54,6 +54,36 @@ public sealed class SemanticsTraceFlagTests
         Assert.Single(events, e => e.Name == "PartialEffect");
     }
 
+    [Fact]
+    public void HX_a_cache_unregistered_after_the_snapshot_is_a_substitute_and_one_registered_after_it_is_the_engines_rule()
+    {
+        var events = Run(EngineProfile.HX, async (prompt, decoder, src, dst, make) =>
+        {
+            Assert.Equal(LlmStatus.Success, await decoder.PullKvCacheAsync(new CacheIndex(PromptId, src.CacheId, 0), dst, 0, -1, new KvCacheExtParam()));
+            var late = await make(prompt, 0, Sample);
+            Assert.Equal(LlmStatus.KvCacheNotExist, await decoder.PullKvCacheAsync(new CacheIndex(PromptId, late.CacheId, 0), dst, 0, -1, new KvCacheExtParam()));
+            Assert.Equal(LlmStatus.Success, await prompt.UnregisterKvCacheAsync(src.CacheId));
+            Assert.Equal(LlmStatus.KvCacheNotExist, await decoder.PullKvCacheAsync(new CacheIndex(PromptId, src.CacheId, 0), dst, 0, -1, new KvCacheExtParam()));
+        });
+        var flag = Assert.Single(events, e => e.Name == "UbSubstitute"); // the unregistered cache 1, not the late cache 2
+        Assert.Contains("remote cache 1 ", flag.Args.Single(a => a.Key == "reason").Value, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(EngineProfile.CE)]
+    [InlineData(EngineProfile.HX)]
+    public void A_push_of_a_wider_source_row_is_a_substitute_and_a_missing_destination_layer_is_the_engines_rule(EngineProfile profile)
+    {
+        var events = Run(profile, async (prompt, decoder, src, dst, make) =>
+        {
+            var narrow = await make(decoder, 1, Sample with { Shape = [16, 8] }); // rows of 32 bytes, 64 on the source
+            var layer = new KvCacheExtParam { SrcLayerRange = new(0, 0), DstLayerRange = new(2, 2) };
+            Assert.Equal(LlmStatus.ParamInvalid, await prompt.PushKvCacheAsync(src, new CacheIndex(DecoderId, dst.CacheId, 0), 0, -1, layer));
+            Assert.Equal(LlmStatus.ParamInvalid, await prompt.PushKvCacheAsync(src, new CacheIndex(DecoderId, narrow.CacheId, 0), 0, -1, new KvCacheExtParam { SrcLayerRange = new(0, 0), DstLayerRange = new(0, 0) }));
+        });
+        Assert.Single(events, e => e.Name == "UbSubstitute");
+    }
+
     private static List<TraceEvent> Run(EngineProfile profile, Func<ILlmDataDistBackend, ILlmDataDistBackend, Cache, Cache, Func<ILlmDataDistBackend, int, CacheDesc, Task<Cache>>, Task> body)
     {
         using var world = new SimulatedWorld(1, OnePromptOneDecoder());
