@@ -195,4 +195,16 @@ public abstract partial class ConformanceSuite
             (t, 2 * 64L, Slice(source[t], 64, 64)), (t, 4 * 64L, Slice(source[t], 3 * 64, 64)), (t, 6 * 64L, Slice(source[t], 5 * 64, 64)),
         }));
     });
+    [SkippableFact]
+    public void CE_a_prompts_unlink_has_the_same_structural_checks_and_cluster_limit() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        // §6.4: role-independent structural checks (step 6) and the 16-cluster limit (step 7) apply to a server unlink too.
+        var (pair, src, dst, _, _) = await FilledAsync(h);
+        var noLocal = ToDecoder() with { LocalIpInfos = [] };
+        var empty = await pair.Prompt.UnlinkLlmClustersAsync([noLocal], 1000, false);
+        Assert.Equal((LlmStatus.ParamInvalid, 0), (empty.Status, empty.Rets.Count));
+        var many = await pair.Prompt.UnlinkLlmClustersAsync([.. Enumerable.Range(0, 17).Select(i => ToDecoder() with { RemoteClusterId = (ulong)(100 + i) })], 1000, false);
+        Assert.Equal((LlmStatus.ClusterNumExceedLimit, 0), (many.Status, many.Rets.Count));
+        Assert.Equal(LlmStatus.Success, await PushRow0Async(pair.Prompt, src, dst)); // nothing was unlinked
+    });
 }
