@@ -33,6 +33,20 @@ public abstract partial class ConformanceSuite
     });
 
     [SkippableFact]
+    public void CE_copies_do_not_check_the_rank() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        // §4.2: only AllocateCache and RegisterKvCache limit the rank; a copy describes the same memory at rank 40.
+        var b = await InitializedAsync(h);
+        var cache = (await b.AllocateCacheAsync(SampleDesc with { NumTensors = 1 })).Cache;
+        Fill(h, cache, 1);
+        var before = Snapshot(h, cache);
+        var deep = cache with { CacheDesc = cache.CacheDesc with { Shape = RankShape(40) } };
+        Assert.Equal(LlmStatus.Success, await b.CopyKvCacheAsync(deep, deep, 0, 5, 0, -1));
+        Assert.Equal(LlmStatus.Success, await b.CopyKvBlocksAsync(deep, deep, [1], [[6]]));
+        AssertOnlyChanged(before, Snapshot(h, cache), [(0, 5 * 64, Slice(before[0], 0, 64)), (0, 6 * 64, Slice(before[0], 64, 64))]);
+    });
+
+    [SkippableFact]
     public void CE_allocation_uses_the_devices_narrower_type_table() => Scenario(ConformanceProfile.CE, async h =>
     {
         var b = await InitializedAsync(h);
