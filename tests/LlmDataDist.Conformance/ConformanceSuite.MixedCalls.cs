@@ -207,4 +207,23 @@ public abstract partial class ConformanceSuite
         Assert.Equal((LlmStatus.ClusterNumExceedLimit, 0), (many.Status, many.Rets.Count));
         Assert.Equal(LlmStatus.Success, await PushRow0Async(pair.Prompt, src, dst)); // nothing was unlinked
     });
+    [SkippableTheory]
+    [InlineData(ConformanceProfile.CE)]
+    [InlineData(ConformanceProfile.HX)]
+    public void Layer_range_ends_below_minus_one_are_invalid_for_every_transfer(ConformanceProfile profile) => Scenario(profile, async h =>
+    {
+        // §9.10: first ≥ −1 and second ≥ −1 on both sides, even where the range would then be ignored.
+        var (pair, src, dst, _, before) = await FilledAsync(h);
+        var pull = new CacheIndex(PromptId, src.CacheId, 0);
+        var push = new CacheIndex(DecoderId, dst.CacheId, 0);
+        foreach (var ext in new[] { Layers(-2, 0, 0, 0), Layers(-1, -1, -2, 0), Layers(-2, -2, -1, -1) })
+        {
+            Assert.Equal(LlmStatus.ParamInvalid, await pair.Decoder.PullKvCacheAsync(pull, dst, 0, -1, ext));
+            Assert.Equal(LlmStatus.ParamInvalid, await pair.Decoder.PullKvBlocksAsync(pull, dst, [0], [0], ext));
+            Assert.Equal(LlmStatus.ParamInvalid, await pair.Prompt.PushKvCacheAsync(src, push, 0, -1, ext));
+            Assert.Equal(LlmStatus.ParamInvalid, await pair.Prompt.PushKvBlocksAsync(src, push, [0], [0], ext));
+        }
+
+        AssertOnlyChanged(before, Snapshot(h, dst), []);
+    });
 }
