@@ -120,4 +120,18 @@ public abstract partial class ConformanceSuite
 
     /// <summary>One expected write of a 64-byte block.</summary>
     private static (int Tensor, long Offset, byte[] Expected) Write(int tensor, int block, byte[] bytes) => (tensor, block * 64L, bytes);
+    [SkippableFact]
+    public void CE_the_addresses_of_a_deallocated_cache_cannot_be_copied() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        // §9.9: deallocation invalidates the addresses; §4.5 UB→sim: an address that resolves to nothing is PARAM_INVALID.
+        var b = await InitializedAsync(h);
+        var live = (await b.AllocateCacheAsync(Small)).Cache;
+        var freed = (await b.AllocateCacheAsync(Small)).Cache;
+        Fill(h, live, 1);
+        var before = Snapshot(h, live);
+        Assert.Equal(LlmStatus.Success, await b.DeallocateCacheAsync(freed.CacheId));
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvCacheAsync(freed, live, 0, 1, 0, -1));
+        Assert.Equal(LlmStatus.ParamInvalid, await b.CopyKvBlocksAsync(live, freed, [0], [[1]]));
+        AssertOnlyChanged(before, Snapshot(h, live), []);
+    });
 }
