@@ -105,4 +105,33 @@ public abstract partial class ConformanceSuite
         var b = await InitializedAsync(h);
         Assert.Equal(LlmStatus.Success, await b.UnregisterKvCacheAsync(42));
     });
+    [SkippableFact]
+    public void HX_register_does_not_enforce_the_documented_240_addresses() => Scenario(ConformanceProfile.HX, async h =>
+    {
+        // Doc≠code (§11 row 7): the docs cap a registration at 240 addresses; the code does not check.
+        var b = await InitializedAsync(h);
+        var memory = h.AllocateDeviceMemory(0, 0, 4);
+        var many = await b.RegisterKvCacheAsync(new CacheDesc { NumTensors = 241, DataType = DataType.Int32, Shape = [1] }, Enumerable.Repeat(memory, 241).ToArray(), new RegisterCfg());
+        Assert.Equal((LlmStatus.Success, 1L), (many.Status, many.CacheId));
+    });
+    [SkippableFact]
+    public void CE_an_allocation_the_pool_cannot_hold_consumes_its_id() => Scenario(ConformanceProfile.CE, async h =>
+    {
+        // §9.8: DEVICE_OUT_OF_MEMORY is step 7, after the id is consumed at step 4.
+        var b = await InitializedAsync(h, (LlmOptionKeys.BufPoolCfg, "{\"buf_pool_size\": 2048}"));
+        Assert.Equal(LlmStatus.DeviceOutOfMemory, (await b.AllocateCacheAsync(SampleDesc with { NumTensors = 5 })).Status); // id 1 consumed
+        var next = await b.AllocateCacheAsync(SampleDesc);
+        Assert.Equal((LlmStatus.Success, 2L), (next.Status, next.Cache.CacheId));
+    });
+
+    [SkippableFact]
+    public void HX_a_registration_whose_memory_does_not_resolve_consumes_its_id() => Scenario(ConformanceProfile.HX, async h =>
+    {
+        // §9.17: the memory registration (step 8) comes after the id is consumed (step 6).
+        var b = await InitializedAsync(h);
+        var one = SampleDesc with { NumTensors = 1 };
+        Assert.Equal(LlmStatus.ParamInvalid, (await b.RegisterKvCacheAsync(one, [h.AllocateDeviceMemory(0, 0, 256)], new RegisterCfg())).Status); // id 1 consumed
+        var next = await b.RegisterKvCacheAsync(one, [h.AllocateDeviceMemory(0, 0, 512)], new RegisterCfg());
+        Assert.Equal((LlmStatus.Success, 2L), (next.Status, next.CacheId));
+    });
 }

@@ -97,4 +97,20 @@ public abstract partial class ConformanceSuite
         Assert.Equal(LlmStatus.Success, await PullRow0Async(pair.Decoder, bigSrc, bigDst));
         AssertOnlyChanged(Snapshot(h, bigSrc), Snapshot(h, bigDst), []);
     });
+    [SkippableTheory]
+    [InlineData(ConformanceProfile.CE)]
+    [InlineData(ConformanceProfile.HX)]
+    public void A_zero_sync_wait_is_accepted_and_times_every_transfer_out_writing_nothing(ConformanceProfile profile) => Scenario(profile, ConformanceCapabilities.ModelledTiming, async h =>
+    {
+        // §13.4 unconfirmed; the simulator's documented choice: "0" parses, and no transfer fits a zero budget.
+        var pair = await LinkedPairAsync(h, (LlmOptionKeys.SyncKvCacheWaitTime, "0"));
+        var src = await CacheAsync(h, pair.Prompt, PromptServer);
+        var dst = await CacheAsync(h, pair.Decoder, DecoderServer);
+        Fill(h, src, 1);
+        Fill(h, dst, 2);
+        var before = Snapshot(h, dst);
+        var timeout = profile == ConformanceProfile.CE ? LlmStatus.WaitProcTimeout : LlmStatus.Timeout;
+        Assert.Equal(timeout, await pair.Decoder.PullKvCacheAsync(new CacheIndex(PromptId, src.CacheId, 0), dst, 0, -1, new KvCacheExtParam()));
+        AssertOnlyChanged(before, Snapshot(h, dst), []);
+    });
 }

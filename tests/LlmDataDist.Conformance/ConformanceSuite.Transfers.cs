@@ -215,6 +215,24 @@ public abstract partial class ConformanceSuite
     });
 
     [SkippableFact]
+    public void HX_each_side_reads_the_peers_table_at_its_own_first_transfer() => Scenario(ConformanceProfile.HX, async h =>
+    {
+        // §9.17: the snapshot belongs to one side's record. The decoder's first pull reads the prompt's table; the
+        // prompt has not transferred yet, so a decoder cache registered now is in the table its first push reads.
+        var (pair, src, dst, _, _) = await FilledAsync(h);
+        Assert.Equal(LlmStatus.Success, await pair.Decoder.PullKvCacheAsync(new CacheIndex(PromptId, src.CacheId, 0), dst, 0, -1, new KvCacheExtParam()));
+        var lateDst = await CacheAsync(h, pair.Decoder, DecoderServer);
+        Assert.Equal(LlmStatus.Success, await pair.Prompt.PushKvCacheAsync(src, new CacheIndex(DecoderId, lateDst.CacheId, 1), 1, -1, new KvCacheExtParam()));
+        // From now on the prompt's snapshot is fixed too: a decoder cache registered later is invisible to its pushes.
+        var later = await CacheAsync(h, pair.Decoder, DecoderServer);
+        Fill(h, later, 3);
+        var before = Snapshot(h, later);
+        Assert.Equal(LlmStatus.KvCacheNotExist, await pair.Prompt.PushKvCacheAsync(src, new CacheIndex(DecoderId, later.CacheId, 0), 0, -1, new KvCacheExtParam()));
+        Assert.Equal(LlmStatus.KvCacheNotExist, await pair.Prompt.PushKvBlocksAsync(src, new CacheIndex(DecoderId, later.CacheId, 0), [0], [0], new KvCacheExtParam()));
+        AssertOnlyChanged(before, Snapshot(h, later), []);
+    });
+
+    [SkippableFact]
     public void CE_a_cache_allocated_after_linking_can_be_pulled_at_once() => Scenario(ConformanceProfile.CE, async h =>
     {
         var (pair, src, dst, _, _) = await FilledAsync(h);

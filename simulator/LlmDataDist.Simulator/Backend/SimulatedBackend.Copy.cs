@@ -49,11 +49,14 @@ public sealed partial class SimulatedBackend
 
         var off = (long)offset;
         var n = size != -1 ? size : s.Stride - off;
-        // UB→sim: the engine never checks that D has as many tensors as S.
-        if (n > s.Stride - off || n > d.Stride - off || d.NumTensors < s.NumTensors)
+        if (n > s.Stride - off || n > d.Stride - off)
         {
-            return Why(LlmStatus.ParamInvalid, d.NumTensors < s.NumTensors ? $"dst has {d.NumTensors} tensors < src's {s.NumTensors}"
-                : $"{n} bytes from offset {off} overrun a row (src {s.Stride}, dst {d.Stride} bytes)");
+            return Why(LlmStatus.ParamInvalid, $"{n} bytes from offset {off} overrun a row (src {s.Stride}, dst {d.Stride} bytes)");
+        }
+
+        if (d.NumTensors < s.NumTensors)
+        {
+            return Substitute(LlmStatus.ParamInvalid, $"dst has {d.NumTensors} tensors < src's {s.NumTensors}"); // the engine never checks it
         }
 
         var copies = new List<(ResolvedRange From, ResolvedRange To)>();
@@ -65,7 +68,7 @@ public sealed partial class SimulatedBackend
                 var to = dst.TensorAddrs[(device * (int)d.NumTensors) + t] + (ulong)((dstBatch * d.Stride) + off);
                 if (!_fabric.Memory.TryResolve(from, n, out var fromRange) || !_fabric.Memory.TryResolve(to, n, out var toRange))
                 {
-                    return Why(LlmStatus.ParamInvalid, $"tensor {t} of device {device}: an address resolves to no allocated buffer"); // UB→sim: an address that resolves to no buffer
+                    return Substitute(LlmStatus.ParamInvalid, $"tensor {t} of device {device}: an address resolves to no allocated buffer");
                 }
 
                 copies.Add((fromRange, toRange));
@@ -123,12 +126,15 @@ public sealed partial class SimulatedBackend
         if (srcHost != dstHost)
         {
             // H2D / D2H: every list and (UB→sim) every block index is checked before anything is copied.
-            if (lists.Any(l => l.Count != srcBlocks.Count) || s.NumTensors != d.NumTensors
-                || srcBlocks.Any(b => b >= (ulong)s.Rows) || lists.Any(l => l.Any(b => b >= (ulong)d.Rows)))
+            if (lists.Any(l => l.Count != srcBlocks.Count) || s.NumTensors != d.NumTensors)
             {
                 return Why(LlmStatus.ParamInvalid, s.NumTensors != d.NumTensors ? $"src has {s.NumTensors} tensors, dst {d.NumTensors}"
-                    : lists.Any(l => l.Count != srcBlocks.Count) ? $"a dst list does not have the {srcBlocks.Count} blocks of the src list"
-                    : $"a block index is out of range (src {s.Rows}, dst {d.Rows} blocks)");
+                    : $"a dst list does not have the {srcBlocks.Count} blocks of the src list");
+            }
+
+            if (srcBlocks.Any(b => b >= (ulong)s.Rows) || lists.Any(l => l.Any(b => b >= (ulong)d.Rows)))
+            {
+                return Substitute(LlmStatus.ParamInvalid, $"a block index is out of range (src {s.Rows}, dst {d.Rows} blocks)");
             }
 
             // H2D stages through four device buffers of one block each, taken from the device pool (§9.14 step 6):
@@ -143,7 +149,7 @@ public sealed partial class SimulatedBackend
 
         if (d.NumTensors < s.NumTensors)
         {
-            return Why(LlmStatus.ParamInvalid, $"dst has {d.NumTensors} tensors < src's {s.NumTensors}"); // UB→sim, checked before any copy
+            return Substitute(LlmStatus.ParamInvalid, $"dst has {d.NumTensors} tensors < src's {s.NumTensors}"); // checked before any copy
         }
 
         // D2D: lists run one after another and a bad list or block fails after the earlier copies landed — a
@@ -154,11 +160,13 @@ public sealed partial class SimulatedBackend
     /// <summary>Copies list by list, tensor by tensor, pair by pair; returns the failure status at the first bad list or block.</summary>
     private LlmStatus? CopyBlockLists(Cache src, Cache dst, CacheGeometry s, CacheGeometry d, IReadOnlyList<ulong> srcBlocks, IReadOnlyList<IReadOnlyList<ulong>> lists)
     {
+        var copied = false;
+        LlmStatus Fail(string reason) => copied ? Partial(LlmStatus.ParamInvalid, reason + " (earlier copies of this call stay)") : Why(LlmStatus.ParamInvalid, reason);
         foreach (var list in lists)
         {
             if (list.Count != srcBlocks.Count)
             {
-                return Why(LlmStatus.ParamInvalid, $"a dst list has {list.Count} blocks, the src list {srcBlocks.Count}");
+                return Fail($"a dst list has {list.Count} blocks, the src list {srcBlocks.Count}");
             }
 
             for (var device = 0; device < _npus.Count; device++)
@@ -169,17 +177,18 @@ public sealed partial class SimulatedBackend
                     {
                         if (srcBlocks[k] >= (ulong)s.Rows || list[k] >= (ulong)d.Rows)
                         {
-                            return Why(LlmStatus.ParamInvalid, srcBlocks[k] >= (ulong)s.Rows ? $"src block {srcBlocks[k]} ≥ {s.Rows} blocks" : $"dst block {list[k]} ≥ {d.Rows} blocks");
+                            return Fail(srcBlocks[k] >= (ulong)s.Rows ? $"src block {srcBlocks[k]} ≥ {s.Rows} blocks" : $"dst block {list[k]} ≥ {d.Rows} blocks");
                         }
 
                         var from = src.TensorAddrs[(device * (int)s.NumTensors) + t] + (srcBlocks[k] * (ulong)s.Stride);
                         var to = dst.TensorAddrs[(device * (int)d.NumTensors) + t] + (list[k] * (ulong)d.Stride);
                         if (!_fabric.Memory.TryResolve(from, s.Stride, out var fromRange) || !_fabric.Memory.TryResolve(to, s.Stride, out var toRange))
                         {
-                            return Why(LlmStatus.ParamInvalid, $"tensor {t} of device {device}: a block address resolves to no allocated buffer");
+                            return Substitute(LlmStatus.ParamInvalid, $"tensor {t} of device {device}: a block address resolves to no allocated buffer");
                         }
 
                         fromRange.CopyTo(toRange);
+                        copied = true;
                     }
                 }
             }

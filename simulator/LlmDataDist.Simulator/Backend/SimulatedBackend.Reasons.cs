@@ -105,6 +105,39 @@ public sealed partial class SimulatedBackend : ILlmFailureReasonSource
         return LlmStatus.Success;
     }
 
+    /// <summary>Like <see cref="Why(LlmStatus, string)"/> where the engine performs no check and would touch memory outside the buffer
+    /// (UB→sim, reference §0.2, §12.7): the status is the simulator's substitute, flagged in the trace.</summary>
+    private LlmStatus Substitute(LlmStatus status, string reason)
+    {
+        _fabric.TraceFlag(this, "UbSubstitute", reason);
+        return Why(status, reason);
+    }
+
+    /// <summary>Like <see cref="Why(LlmStatus, string)"/> for a failure after earlier copies of the same call landed (reference §12.6):
+    /// the partial effect is the engine's, flagged in the trace.</summary>
+    private LlmStatus Partial(LlmStatus status, string reason)
+    {
+        _fabric.TraceFlag(this, "PartialEffect", reason);
+        return Why(status, reason);
+    }
+
+    /// <summary><see cref="Substitute"/> when the engine has no check for the case at hand, else <see cref="Why(LlmStatus, string)"/>.</summary>
+    private LlmStatus Why(LlmStatus status, string reason, bool substitute) => substitute ? Substitute(status, reason) : Why(status, reason);
+
+    /// <summary><see cref="Why(LlmStatus, string)"/> or, once <paramref name="landed"/> earlier steps of the call were written, <see cref="Partial"/>.</summary>
+    private LlmStatus WhyAfter(int landed, LlmStatus status, string reason) => landed > 0 ? Partial(status, reason) : Why(status, reason);
+
+    /// <summary>Flags a failure whose reason is already recorded as a partial effect once earlier steps were written.</summary>
+    private LlmStatus FlagAfter(int landed, LlmStatus status)
+    {
+        if (landed > 0)
+        {
+            _fabric.TraceFlag(this, "PartialEffect", $"{status} after {landed} earlier step(s) of the call were written");
+        }
+
+        return status;
+    }
+
     /// <summary>Records why the current call fails and returns its status.</summary>
     private LlmStatus Why(LlmStatus status, string reason)
     {

@@ -80,6 +80,12 @@ public sealed partial class SimulatedBackend
                 : batch >= d.Geometry.Rows ? $"dst batch {batch} ≥ {d.Geometry.Rows} rows" : $"size {n} > {d.Geometry.Stride} bytes per row");
         }
 
+        // CE sends a paged pull's block length as a 32-bit value (§8); rows of PullKvCache have no such limit.
+        if (ce && blocks is not null && d.Geometry.Stride > int.MaxValue)
+        {
+            return Why(LlmStatus.ParamInvalid, $"CE pulls blocks of at most {int.MaxValue} bytes; cache {dstCache.CacheId}'s blocks have {d.Geometry.Stride}");
+        }
+
         var useRanges = LayerSelection.PullUsesRanges(ext);
         if (useRanges)
         {
@@ -115,16 +121,23 @@ public sealed partial class SimulatedBackend
 
             if (!peer._caches.TryGetValue(src.CacheId, out var s) || (!ce && !record.Snapshot!.Contains(src.CacheId)))
             {
-                return (Why(LlmStatus.KvCacheNotExist, $"remote cache {src.CacheId} does not exist on cluster {peer.ClusterId}{(ce ? "" : " (or was registered after the link's first transfer read its table)")}"), null, null);
+                return (Why(LlmStatus.KvCacheNotExist, $"remote cache {src.CacheId} does not exist on cluster {peer.ClusterId}{(ce ? "" : " (or was registered after the link's first transfer read its table)")}",
+                    substitute: !ce && record.Snapshot!.Contains(src.CacheId)), null, null); // unregistered after the snapshot: UB→sim
             }
 
             var pairs = LayerSelection.PullPairs(ext, s.Desc.NumTensors, d.Desc.NumTensors);
+            if (!ce && pairs is not null && PullRequest.Entries(pairs.Count, blocks?.Src, blocks?.Dst) is var entries && entries > PullRequest.EntriesMax)
+            {
+                return (Why(LlmStatus.ParamInvalid, $"the pull request needs {entries} entries (tensors + 2 per block run) > {PullRequest.EntriesMax}"), null, null);
+            }
+
             if (blocks is null)
             {
                 // CE reports a remote row out of range as a missing cache (§9.11 step 9); HX does not check (UB→sim).
                 if (src.BatchIndex >= s.Geometry.Rows)
                 {
-                    return (Why(ce ? LlmStatus.KvCacheNotExist : LlmStatus.ParamInvalid, $"src batch index {src.BatchIndex} ≥ {s.Geometry.Rows} rows of remote cache {src.CacheId}"), null, null);
+                    var reason = $"src batch index {src.BatchIndex} ≥ {s.Geometry.Rows} rows of remote cache {src.CacheId}";
+                    return (ce ? Why(LlmStatus.KvCacheNotExist, reason) : Substitute(LlmStatus.ParamInvalid, reason), null, null);
                 }
 
                 if (n > s.Geometry.Stride || pairs is null)
@@ -146,7 +159,9 @@ public sealed partial class SimulatedBackend
             {
                 return (Why(LlmStatus.ParamInvalid, pairs is null ? $"the layer ranges do not pair remote cache {src.CacheId}'s {s.Desc.NumTensors} tensors with the local {d.Desc.NumTensors}"
                     : s.Geometry.Stride != d.Geometry.Stride ? $"remote block of {s.Geometry.Stride} bytes ≠ local block of {d.Geometry.Stride} bytes"
-                    : $"src block {srcBlocks.First(b => b >= (ulong)s.Geometry.Rows)} ≥ {s.Geometry.Rows} blocks of remote cache {src.CacheId}"), null, null);
+                    : $"src block {srcBlocks.First(b => b >= (ulong)s.Geometry.Rows)} ≥ {s.Geometry.Rows} blocks of remote cache {src.CacheId}",
+                    // Unequal blocks are unchecked on HX, and on CE when the local block is a multiple of the remote one.
+                    substitute: pairs is not null && !srcBlocks.Any(b => b >= (ulong)s.Geometry.Rows) && (!ce || d.Geometry.Stride % s.Geometry.Stride == 0)), null, null);
             }
 
             var segments = RentPlan();
@@ -215,6 +230,7 @@ public sealed partial class SimulatedBackend
         var me = _incarnation;
         using var callLocks = NewLocks(blocks is null ? "PushKvCache" : "PushKvBlocks");
         // Layers go one at a time; a failure at layer k leaves layers before k written (a partial effect of the engines).
+        var landed = 0;
         foreach (var (srcLayer, dstLayer) in LayerSelection.PushLayers(ext, srcCache.CacheDesc.NumTensors))
         {
             if (ce && _npus.Count > 1)
@@ -236,7 +252,7 @@ public sealed partial class SimulatedBackend
             if (ce && (srcBatch >= srcRows || srcLayer >= s.Geometry.Layers(n) || dstLayer >= s.Geometry.Layers(n)
                 || s.Desc.NumTensors % n != 0 || (blocks is { } b && b.Src.Any(x => x >= (ulong)srcRows))))
             {
-                return Why(LlmStatus.ParamInvalid, $"src batch {srcBatch} of {srcRows} rows, layers {srcLayer}→{dstLayer} of {s.Geometry.Layers(n)}, {s.Desc.NumTensors} tensors by {n} per layer, or a src block ≥ {srcRows}: out of range");
+                return WhyAfter(landed, LlmStatus.ParamInvalid, $"src batch {srcBatch} of {srcRows} rows, layers {srcLayer}→{dstLayer} of {s.Geometry.Layers(n)}, {s.Desc.NumTensors} tensors by {n} per layer, or a src block ≥ {srcRows}: out of range");
             }
 
             var record = _links.GetValueOrDefault(dst.ClusterId);
@@ -260,7 +276,8 @@ public sealed partial class SimulatedBackend
 
                 if (!peer._caches.TryGetValue(dst.CacheId, out var d) || (!ce && !record.Snapshot!.Contains(dst.CacheId)))
                 {
-                    return (Why(LlmStatus.KvCacheNotExist, $"remote cache {dst.CacheId} does not exist on cluster {peer.ClusterId}{(ce ? "" : " (or was registered after the link's first transfer read its table)")}"), null, null);
+                    return (Why(LlmStatus.KvCacheNotExist, $"remote cache {dst.CacheId} does not exist on cluster {peer.ClusterId}{(ce ? "" : " (or was registered after the link's first transfer read its table)")}",
+                        substitute: !ce && record.Snapshot!.Contains(dst.CacheId)), null, null); // unregistered after the snapshot: UB→sim
                 }
 
                 var dstRows = d.Geometry.Rows;
@@ -270,13 +287,15 @@ public sealed partial class SimulatedBackend
                     return (Why(ce ? LlmStatus.KvCacheNotExist : LlmStatus.ParamInvalid, $"dst batch index {dst.BatchIndex} ≥ {dstRows} rows of remote cache {dst.CacheId}"), null, null);
                 }
 
-                if (dstLayer >= d.Geometry.Layers(n) || (ce && d.Desc.NumTensors % n != 0)
+                // The engines' own checks; a wider source row, unequal blocks and CE's destination blocks are UB→sim.
+                var engineRule = dstLayer >= d.Geometry.Layers(n) || (ce && (d.Desc.NumTensors % n != 0 || s.Geometry.Stride > d.Geometry.TensorBytes))
                     || (!ce && (srcLayer >= s.Geometry.Layers(n) || s.Desc.NumTensors % n != 0 || srcBatch >= srcRows
-                        || (blocks is { } hb && hb.Src.Any(x => x >= (ulong)srcRows))))
-                    || s.Geometry.Stride > d.Geometry.Stride
+                        || (blocks is { } hb && (hb.Src.Any(x => x >= (ulong)srcRows) || hb.Dst.Any(x => x >= (ulong)dstRows)))));
+                if (engineRule || s.Geometry.Stride > d.Geometry.Stride
                     || (blocks is { } bb && (bb.Dst.Any(x => x >= (ulong)dstRows) || s.Geometry.Stride != d.Geometry.Stride)))
                 {
-                    return (Why(LlmStatus.ParamInvalid, $"push of layer {srcLayer}→{dstLayer} does not fit remote cache {dst.CacheId} ({d.Geometry.Layers(n)} layers, {dstRows} rows of {d.Geometry.Stride} bytes; local rows of {s.Geometry.Stride} bytes)"), null, null);
+                    return (Why(LlmStatus.ParamInvalid, $"push of layer {srcLayer}→{dstLayer} does not fit remote cache {dst.CacheId} ({d.Geometry.Layers(n)} layers, {dstRows} rows of {d.Geometry.Stride} bytes; local rows of {s.Geometry.Stride} bytes)",
+                        substitute: !engineRule), null, null);
                 }
 
                 var segments = RentPlan();
@@ -300,8 +319,10 @@ public sealed partial class SimulatedBackend
             }, s, cancellationToken).ConfigureAwait(false);
             if (layerStatus != LlmStatus.Success || Ended(me))
             {
-                return Ended(me) ? Why(LlmStatus.Failed, EndedReason) : layerStatus;
+                return Ended(me) ? Why(LlmStatus.Failed, EndedReason) : FlagAfter(landed, layerStatus);
             }
+
+            landed++;
         }
 
         return LlmStatus.Success;
@@ -581,7 +602,7 @@ public sealed partial class SimulatedBackend
             if (!Fits(s.SourceOffset + s.Bytes, sourceLengths, sources, source, s.SourceTensor)
                 || !Fits(s.DestinationOffset + s.Bytes, destinationLengths, destinations, destination, s.DestinationTensor))
             {
-                return Why(LlmStatus.ParamInvalid, "a block lies outside registered memory that no longer resolves"); // UB→sim: registered memory that no longer resolves
+                return Substitute(LlmStatus.ParamInvalid, "a block lies outside registered memory that no longer resolves");
             }
         }
 

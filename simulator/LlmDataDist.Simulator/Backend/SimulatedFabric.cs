@@ -193,6 +193,13 @@ public sealed class SimulatedFabric
         Trace.AddComplete(startNs, Loop.NowNs, "call", operation, actor, all.AsSpan(0, args.Length + 2));
     }
 
+    /// <summary>Flags a moment of a call in the trace (an UB→sim substitute, a partial effect) with the reason.</summary>
+    internal void TraceFlag(SimulatedBackend backend, string name, string reason)
+    {
+        var actor = backend.Npu is { } npu ? TraceActor.Npu(Topology.Npus[npu]) : TraceActor.Host(backend.Server);
+        Trace?.Instant(Loop.NowNs, "semantics", name, actor, ("cluster", backend.ClusterId.ToString(System.Globalization.CultureInfo.InvariantCulture)), ("reason", reason));
+    }
+
     private sealed class SimulatedBackendFactory(SimulatedFabric fabric, int server) : ILlmDataDistBackendFactory
     {
         public ILlmDataDistBackend Create(ulong clusterId, LlmRole role)
