@@ -27,8 +27,8 @@ public sealed class PagedBlockLimitTests
             var extra = (LlmOptionKeys.BufPoolCfg, "{\"buf_pool_size\": 17179869184}"); // 16 GiB: two 4 GiB caches fit
             Assert.Equal(LlmStatus.Success, await prompt.InitializeAsync(Options(PromptIp + ":" + PromptPort, extra)));
             Assert.Equal(LlmStatus.Success, await decoder.InitializeAsync(Options(null, extra)));
-            var src = await CacheAsync(world, profile, prompt, 0, desc);
-            var dst = await CacheAsync(world, profile, decoder, 1, desc);
+            var src = await ProfileCaches.CreateAsync(world, profile, prompt, 0, desc, "paged");
+            var dst = await ProfileCaches.CreateAsync(world, profile, decoder, 1, desc, "paged");
             Assert.Equal(LlmStatus.Success, (await decoder.LinkLlmClustersAsync([DecoderToPrompt], 1000)).Status);
             var index = new CacheIndex(PromptId, src.CacheId, 0);
             Assert.Equal(expected, await decoder.PullKvBlocksAsync(index, dst, [1], [0], new KvCacheExtParam()));
@@ -45,20 +45,5 @@ public sealed class PagedBlockLimitTests
         }
 
         return options;
-    }
-
-    private static async Task<Cache> CacheAsync(SimulatedWorld world, EngineProfile profile, ILlmDataDistBackend backend, int server, CacheDesc desc)
-    {
-        if (profile == EngineProfile.CE)
-        {
-            var allocated = await backend.AllocateCacheAsync(desc);
-            Assert.Equal(LlmStatus.Success, allocated.Status);
-            return allocated.Cache;
-        }
-
-        var addresses = AllocateTensors(world, server, desc, "paged")!;
-        var registered = await backend.RegisterKvCacheAsync(desc, addresses, new RegisterCfg());
-        Assert.Equal(LlmStatus.Success, registered.Status);
-        return new Cache(registered.CacheId, addresses, desc);
     }
 }

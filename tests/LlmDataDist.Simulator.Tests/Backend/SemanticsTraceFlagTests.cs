@@ -102,19 +102,6 @@ public sealed class SemanticsTraceFlagTests
         return [.. world.Trace.Events.Where(e => e.Category == "semantics")];
 
         // A cache the instance knows: allocated (CE) or device memory registered (HX).
-        async Task<Cache> MakeAsync(ILlmDataDistBackend backend, int server, CacheDesc desc)
-        {
-            if (profile == EngineProfile.CE)
-            {
-                var allocated = await backend.AllocateCacheAsync(desc);
-                Assert.Equal(LlmStatus.Success, allocated.Status);
-                return allocated.Cache;
-            }
-
-            var addresses = AllocateTensors(world, server, desc, "flags")!;
-            var registered = await backend.RegisterKvCacheAsync(desc, addresses, new RegisterCfg());
-            Assert.Equal(LlmStatus.Success, registered.Status);
-            return new Cache(registered.CacheId, addresses, desc);
-        }
+        Task<Cache> MakeAsync(ILlmDataDistBackend backend, int server, CacheDesc desc) => ProfileCaches.CreateAsync(world, profile, backend, server, desc, "flags");
     }
 }
