@@ -358,6 +358,13 @@ public sealed class SimLoop : SynchronizationContext
                 }
             }
 
+            // Escaped work reports itself before its call throws, so a scenario that ended because of it (or swallowed
+            // the exception) is still the ForeignThread failure, however the threads raced.
+            if (Volatile.Read(ref _foreignWork) is { } escapedBeforeEnd)
+            {
+                throw Failure(SimulationFailureKind.ForeignThread, escapedBeforeEnd, root.Exception?.GetBaseException());
+            }
+
             return root;
         }
         finally
