@@ -124,17 +124,8 @@ internal static class TopologyResolver
         var npusPerServer = t.NpusPerServer ?? (preset == "a2" ? HardwareDefaults.A2NpusPerServer : HardwareDefaults.A3DiesPerServer);
         var hbm = t.HbmGiB is { } gib ? (long)Math.Round(gib * GiB) : HardwareDefaults.HbmBytes;
         var perSuperNode = t.ServersPerSuperNode ?? HardwareDefaults.A3ServersPerSuperNode;
-        var builder = new TopologyBuilder($"{preset.ToUpperInvariant()}x{servers} what-if") { Platform = platform, LatencyModel = model };
-        for (var s = 0; s < servers; s++)
-        {
-            var server = builder.AddServer(preset == "a2" ? "Atlas 800I A2" : "Atlas 800I A3", HardwareDefaults.HostMemoryBytes, preset == "a3" ? s / perSuperNode : null);
-            for (var d = 0; d < npusPerServer; d++)
-            {
-                builder.AddNpu(server, hbm, hccs, roce, HardwareDefaults.Pcie4);
-            }
-        }
-
-        return (builder.Build(), preset);
+        var superNodes = preset == "a3" ? perSuperNode : (int?)null;
+        return (Topology.Uniform($"{preset.ToUpperInvariant()}x{servers} what-if", platform, servers, npusPerServer, hbm, hccs, roce, superNodes, model), preset);
     }
 
     /// <summary>A topology document (a file's text, or the inline one); problems under <paramref name="at"/>.</summary>
@@ -298,8 +289,7 @@ internal static class TopologyResolver
         {
             foreach (var decoder in placement.DecoderNpus)
             {
-                var route = topology.FindRoute(prompt, decoder);
-                var name = route.Hops.Count == 0 ? "local" : route.Hops[0].Kind.ToString().ToLowerInvariant();
+                var name = topology.FindRoute(prompt, decoder).LinkClass;
                 pairs[name] = pairs.GetValueOrDefault(name) + 1;
             }
         }

@@ -376,7 +376,7 @@ public sealed class DisaggregatedScenario : IDisposable
                 var route = topology.FindRoute(prompt.Npu, decoder.Npu);
                 _pairs[prompt.Index, decoder.Index] = new LinkPair();
                 _notifyNs[prompt.Index, decoder.Index] = route.LatencyNs;
-                _linkClass[prompt.Index, decoder.Index] = route.Hops.Count == 0 ? "local" : route.Hops[0].Kind.ToString().ToLowerInvariant();
+                _linkClass[prompt.Index, decoder.Index] = route.LinkClass;
             }
         }
     }

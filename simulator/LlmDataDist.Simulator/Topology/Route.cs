@@ -37,6 +37,9 @@ public sealed class Route
         Timing = timing ?? PathTiming.Of(this);
     }
 
+    /// <summary>The route's link class for reports: its first hop's kind in lower case (hccs, roce, pcie), or local.</summary>
+    public string LinkClass => Hops.Count == 0 ? "local" : Hops[0].Kind.ToString().ToLowerInvariant();
+
     // The hops as an array: the network walks them for every flow in every fair-share round, and a foreach over the
     // interface would allocate an enumerator each time.
     private readonly LinkInfo[] _hops;

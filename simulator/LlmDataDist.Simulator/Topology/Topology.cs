@@ -55,18 +55,8 @@ public sealed class Topology
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(servers);
         var model = latencyModel ?? LatencyModel.Default;
-        var (hccs, roce) = (model.Port(Simulator.Platform.A2, LinkKind.Hccs), model.Port(Simulator.Platform.A2, LinkKind.Roce));
-        var builder = new TopologyBuilder($"A2x{servers}") { Platform = Simulator.Platform.A2, LatencyModel = model };
-        for (var s = 0; s < servers; s++)
-        {
-            var server = builder.AddServer("Atlas 800I A2", HardwareDefaults.HostMemoryBytes);
-            for (var d = 0; d < HardwareDefaults.A2NpusPerServer; d++)
-            {
-                builder.AddNpu(server, HardwareDefaults.HbmBytes, hccs, roce, HardwareDefaults.Pcie4);
-            }
-        }
-
-        return builder.Build();
+        return Uniform($"A2x{servers}", Simulator.Platform.A2, servers, HardwareDefaults.A2NpusPerServer, HardwareDefaults.HbmBytes,
+            model.Port(Simulator.Platform.A2, LinkKind.Hccs), model.Port(Simulator.Platform.A2, LinkKind.Roce), serversPerSuperNode: null, model);
     }
 
     /// <summary>Atlas 800I A3 servers: 16 dies each with 64 GiB HBM, HCCS across all servers of a super-node, one
@@ -80,14 +70,34 @@ public sealed class Topology
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(servers);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(serversPerSuperNode);
         var model = latencyModel ?? LatencyModel.Default;
-        var (hccs, roce) = (model.Port(Simulator.Platform.A3, LinkKind.Hccs), model.Port(Simulator.Platform.A3, LinkKind.Roce));
-        var builder = new TopologyBuilder($"A3x{servers}") { Platform = Simulator.Platform.A3, LatencyModel = model };
+        return Uniform($"A3x{servers}", Simulator.Platform.A3, servers, HardwareDefaults.A3DiesPerServer, HardwareDefaults.HbmBytes,
+            model.Port(Simulator.Platform.A3, LinkKind.Hccs), model.Port(Simulator.Platform.A3, LinkKind.Roce), serversPerSuperNode, model);
+    }
+
+    /// <summary>Servers of one platform, all alike, in the shape of the presets (<see cref="A2"/>, <see cref="A3"/>) with any
+    /// figures: the form a what-if on a preset takes.</summary>
+    /// <param name="name">The topology's name.</param>
+    /// <param name="platform">The platform: its server model, and the calibrated paths that price engine transfers.</param>
+    /// <param name="servers">Number of servers.</param>
+    /// <param name="npusPerServer">NPUs (dies) per server.</param>
+    /// <param name="hbmBytes">HBM per NPU.</param>
+    /// <param name="hccs">Each NPU's HCCS port.</param>
+    /// <param name="roce">Each NPU's RoCE port.</param>
+    /// <param name="serversPerSuperNode">Servers per HCCS domain, filled in order; null for one domain per server.</param>
+    /// <param name="latencyModel">Path timings and port figures.</param>
+    /// <returns>The topology.</returns>
+    public static Topology Uniform(string name, Platform platform, int servers, int npusPerServer, long hbmBytes, LinkParameters hccs, LinkParameters roce,
+        int? serversPerSuperNode, LatencyModel latencyModel)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(servers);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(npusPerServer);
+        var builder = new TopologyBuilder(name) { Platform = platform, LatencyModel = latencyModel };
         for (var s = 0; s < servers; s++)
         {
-            var server = builder.AddServer("Atlas 800I A3", HardwareDefaults.HostMemoryBytes, hccsDomain: s / serversPerSuperNode);
-            for (var d = 0; d < HardwareDefaults.A3DiesPerServer; d++)
+            var server = builder.AddServer(platform == Simulator.Platform.A2 ? "Atlas 800I A2" : "Atlas 800I A3", HardwareDefaults.HostMemoryBytes, s / serversPerSuperNode);
+            for (var d = 0; d < npusPerServer; d++)
             {
-                builder.AddNpu(server, HardwareDefaults.HbmBytes, hccs, roce, HardwareDefaults.Pcie4);
+                builder.AddNpu(server, hbmBytes, hccs, roce, HardwareDefaults.Pcie4);
             }
         }
 
