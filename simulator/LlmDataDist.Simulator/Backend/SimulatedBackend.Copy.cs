@@ -132,7 +132,7 @@ public sealed partial class SimulatedBackend
                     : $"a dst list does not have the {srcBlocks.Count} blocks of the src list");
             }
 
-            if (srcBlocks.Any(b => b >= (ulong)s.Rows) || lists.Any(l => l.Any(b => b >= (ulong)d.Rows)))
+            if (AnyAtOrAbove(srcBlocks, (ulong)s.Rows) || lists.Any(l => AnyAtOrAbove(l, (ulong)d.Rows)))
             {
                 return Substitute(LlmStatus.ParamInvalid, $"a block index is out of range (src {s.Rows}, dst {d.Rows} blocks)");
             }

@@ -161,7 +161,7 @@ public sealed partial class SimulatedBackend
                     : s.Geometry.Stride != d.Geometry.Stride ? $"remote block of {s.Geometry.Stride} bytes ≠ local block of {d.Geometry.Stride} bytes"
                     : $"src block {srcBlocks.First(b => b >= (ulong)s.Geometry.Rows)} ≥ {s.Geometry.Rows} blocks of remote cache {src.CacheId}",
                     // Unequal blocks are unchecked on HX, and on CE when the local block is a multiple of the remote one.
-                    substitute: pairs is not null && !srcBlocks.Any(b => b >= (ulong)s.Geometry.Rows) && (!ce || d.Geometry.Stride % s.Geometry.Stride == 0)), null, null);
+                    substitute: pairs is not null && !AnyAtOrAbove(srcBlocks, (ulong)s.Geometry.Rows) && (!ce || d.Geometry.Stride % s.Geometry.Stride == 0)), null, null);
             }
 
             var segments = RentPlan();
@@ -250,7 +250,7 @@ public sealed partial class SimulatedBackend
 
             var srcRows = s.Geometry.Rows;
             if (ce && (srcBatch >= srcRows || srcLayer >= s.Geometry.Layers(n) || dstLayer >= s.Geometry.Layers(n)
-                || s.Desc.NumTensors % n != 0 || (blocks is { } b && b.Src.Any(x => x >= (ulong)srcRows))))
+                || s.Desc.NumTensors % n != 0 || (blocks is { } b && AnyAtOrAbove(b.Src, (ulong)srcRows))))
             {
                 return WhyAfter(landed, LlmStatus.ParamInvalid, $"src batch {srcBatch} of {srcRows} rows, layers {srcLayer}→{dstLayer} of {s.Geometry.Layers(n)}, {s.Desc.NumTensors} tensors by {n} per layer, or a src block ≥ {srcRows}: out of range");
             }
@@ -290,9 +290,9 @@ public sealed partial class SimulatedBackend
                 // The engines' own checks; a wider source row, unequal blocks and CE's destination blocks are UB→sim.
                 var engineRule = dstLayer >= d.Geometry.Layers(n) || (ce && (d.Desc.NumTensors % n != 0 || s.Geometry.Stride > d.Geometry.TensorBytes))
                     || (!ce && (srcLayer >= s.Geometry.Layers(n) || s.Desc.NumTensors % n != 0 || srcBatch >= srcRows
-                        || (blocks is { } hb && (hb.Src.Any(x => x >= (ulong)srcRows) || hb.Dst.Any(x => x >= (ulong)dstRows)))));
+                        || (blocks is { } hb && (AnyAtOrAbove(hb.Src, (ulong)srcRows) || AnyAtOrAbove(hb.Dst, (ulong)dstRows)))));
                 if (engineRule || s.Geometry.Stride > d.Geometry.Stride
-                    || (blocks is { } bb && (bb.Dst.Any(x => x >= (ulong)dstRows) || s.Geometry.Stride != d.Geometry.Stride)))
+                    || (blocks is { } bb && (AnyAtOrAbove(bb.Dst, (ulong)dstRows) || s.Geometry.Stride != d.Geometry.Stride)))
                 {
                     return (Why(LlmStatus.ParamInvalid, $"push of layer {srcLayer}→{dstLayer} does not fit remote cache {dst.CacheId} ({d.Geometry.Layers(n)} layers, {dstRows} rows of {d.Geometry.Stride} bytes; local rows of {s.Geometry.Stride} bytes)",
                         substitute: !engineRule), null, null);
@@ -328,7 +328,7 @@ public sealed partial class SimulatedBackend
         return LlmStatus.Success;
     }
 
-    // A loop, not LINQ's Any: a closure per check on every block pull.
+    // A loop, not LINQ's Any: a closure per check on every block transfer and copy.
     private static bool AnyAtOrAbove(IReadOnlyList<ulong> blocks, ulong limit)
     {
         for (var i = 0; i < blocks.Count; i++)

@@ -96,6 +96,7 @@ public sealed class Trace(bool keepEvents = true)
         _hash.Append(_scratch.WrittenSpan);
     }
 
+    // Key, then value: a total order, so even duplicate keys cannot make the hash depend on sort stability.
     private static int Compare((string Key, string Value) a, (string Key, string Value) b)
     {
         var byKey = string.CompareOrdinal(a.Key, b.Key);
@@ -144,12 +145,7 @@ public sealed class Trace(bool keepEvents = true)
             result[i] = new(args[i].Key, args[i].Value);
         }
 
-        // Key, then value: a total order, so even duplicate keys cannot make the hash depend on sort stability.
-        Array.Sort(result, static (a, b) =>
-        {
-            var byKey = string.CompareOrdinal(a.Key, b.Key);
-            return byKey != 0 ? byKey : string.CompareOrdinal(a.Value, b.Value);
-        });
+        Array.Sort(result, static (a, b) => Compare((a.Key, a.Value), (b.Key, b.Value)));
         return result;
     }
 
