@@ -443,33 +443,16 @@ public sealed class Network
         AdvanceAll();
         var visit = ++_visit;
         _component.Clear();
-        foreach (var hop in changed.Route.HopSpan)
-        {
-            if (_linkVisit[hop.Id] != visit)
-            {
-                _linkVisit[hop.Id] = visit;
-                _linksToVisit.Push(hop.Id);
-            }
-        }
-
+        VisitLinksOf(changed, visit);
         while (_linksToVisit.TryPop(out var link))
         {
             foreach (var flow in _flowsOnLink[link] ?? [])
             {
-                if (flow.Visit == visit)
+                if (flow.Visit != visit)
                 {
-                    continue;
-                }
-
-                flow.Visit = visit;
-                _component.Add(flow);
-                foreach (var hop in flow.Route.HopSpan)
-                {
-                    if (_linkVisit[hop.Id] != visit)
-                    {
-                        _linkVisit[hop.Id] = visit;
-                        _linksToVisit.Push(hop.Id);
-                    }
+                    flow.Visit = visit;
+                    _component.Add(flow);
+                    VisitLinksOf(flow, visit);
                 }
             }
         }
@@ -477,6 +460,19 @@ public sealed class Network
         _component.Sort(static (a, b) => a.Id.CompareTo(b.Id));
         ComputeShares(_component);
         Apply(_component);
+    }
+
+    // Queues the links of a flow this rebalance has not reached yet.
+    private void VisitLinksOf(Flow flow, long visit)
+    {
+        foreach (var hop in flow.Route.HopSpan)
+        {
+            if (_linkVisit[hop.Id] != visit)
+            {
+                _linkVisit[hop.Id] = visit;
+                _linksToVisit.Push(hop.Id);
+            }
+        }
     }
 
     // New shares take effect: a flow whose rate changed (or that has no completion yet) gets a new completion, in id order.
